@@ -168,7 +168,11 @@ let package = Package(
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VitaleTests", dependencies: ["Vitale", "CPS", "Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Emulator", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ClaimsTests",
+            dependencies: ["Claims", "Emulator", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "TransmissionTests",
             dependencies: ["Transmission", "Gateway", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
