@@ -72,6 +72,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -82,6 +83,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -122,6 +124,7 @@ let package = Package(
                 "PCSC", "CPS", "Claims", "Transmission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Programs/fse-send",
             swiftSettings: strict
@@ -129,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "InsurerGatewayCommand",
             dependencies: [
-                "Gateway",
+                "Gateway", "Claims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -162,8 +165,16 @@ let package = Package(
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VitaleTests", dependencies: ["Vitale", "CPS", "Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Emulator", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TransmissionTests", dependencies: ["Transmission", "Gateway", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ClaimsTests",
+            dependencies: ["Claims", "Emulator", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TransmissionTests",
+            dependencies: ["Transmission", "Gateway", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "TestSupport"], swiftSettings: strict),
     ]
 )
