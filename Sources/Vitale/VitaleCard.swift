@@ -13,14 +13,14 @@ public struct VitaleCard: Sendable, Hashable, Codable {
     /// The insured and the AMO organism, nil when the card does not hold the rights file.
     public var insured: Insured?
     /// The beneficiaries, in card order (the insured is usually the first, qualité 0).
-    public var beneficiaries: [Beneficiary]
+    public var beneficiaries: [CardBeneficiary]
 
     /// False when the card answered "file not found" for the rights file (a real card: the project's own
     /// rights layout is not on it, see `docs/card-layout.md`): only identities and NIRs are known, and
     /// questions about rights answer "unknown".
     public var rightsReadable: Bool { card != nil && insured != nil }
 
-    public init(atr: String, card: CardInfo?, insured: Insured?, beneficiaries: [Beneficiary]) {
+    public init(atr: String, card: CardInfo?, insured: Insured?, beneficiaries: [CardBeneficiary]) {
         self.atr = atr
         self.card = card
         self.insured = insured
@@ -52,17 +52,17 @@ public struct Insured: Sendable, Hashable, Codable {
     /// The insured's NIR (masked when printed or encoded, unless revealed).
     public var nir: NIR
     /// The organism that manages the insured's compulsory insurance (and is billed).
-    public var organism: AMOOrganism
+    public var organism: ManagingOrganism
 
-    public init(nir: NIR, organism: AMOOrganism) {
+    public init(nir: NIR, organism: ManagingOrganism) {
         self.nir = nir
         self.organism = organism
     }
 }
 
-/// The AMO organism (assurance maladie obligatoire): régime, caisse gestionnaire, centre gestionnaire and
+/// The managing AMO organism (organisme gestionnaire of the assurance maladie obligatoire): régime, caisse gestionnaire, centre gestionnaire and
 /// code gestion; the destination of the compulsory part of a claim.
-public struct AMOOrganism: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct ManagingOrganism: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Code régime (2 digits).
     public var regime: Regime
     /// Caisse gestionnaire (3 digits).
@@ -92,7 +92,7 @@ public struct AMOOrganism: Sendable, Hashable, Codable, CustomStringConvertible 
 ///
 /// Printing a beneficiary (`description`, `dump`) shows no name and no NIR in clear; the fields themselves
 /// are there for display by the application.
-public struct Beneficiary: Sendable, Hashable, Codable, CustomStringConvertible, CustomReflectable {
+public struct CardBeneficiary: Sendable, Hashable, Codable, CustomStringConvertible, CustomReflectable {
     /// Position on the card, 1-based (the order of the identity, NIR and rights files).
     public var position: Int
     /// Nom usuel (the name in use).

@@ -20,7 +20,7 @@ public enum VitaleDecoder {
         let atrText = Hex.encode(atr, separator: " ")
         guard let rights else {
             let beneficiaries = people.indices.map { i in
-                Beneficiary(
+                CardBeneficiary(
                     position: i + 1, nomUsuel: people[i].nomUsuel, nomPatronymique: nil, prenom: people[i].prenom,
                     dateOfBirth: people[i].dateOfBirth, rang: nil, qualite: nil, nir: nirs[i])
             }
@@ -83,13 +83,13 @@ public enum VitaleDecoder {
     struct RightsContent {
         var card: CardInfo
         var insured: Insured
-        var beneficiaries: [Beneficiary]
+        var beneficiaries: [CardBeneficiary]
     }
 
     static func parseRights(_ bytes: [UInt8]) throws(VitaleError) -> RightsContent {
         var startOfValidity: CardDate?
         var insuredFields: Fields?
-        var beneficiaries: [Beneficiary] = []
+        var beneficiaries: [CardBeneficiary] = []
         for tlv in try topLevel(bytes, file: .rights) {
             switch tlv.tag {
             case 0x66:
@@ -110,7 +110,7 @@ public enum VitaleDecoder {
         }
         guard let startOfValidity else { throw .invalidField(file: .rights, field: "66 card", problem: "missing") }
         guard let f = insuredFields else { throw .invalidField(file: .rights, field: "E1 insured", problem: "missing") }
-        let organism = AMOOrganism(
+        let organism = ManagingOrganism(
             regime: Regime(code: try f.digits(0xC1, "C1 code régime", length: 2...2)),
             caisse: try f.digits(0xC2, "C2 caisse gestionnaire", length: 3...3),
             centre: try f.digits(0xC3, "C3 centre gestionnaire", length: 4...4),
@@ -126,7 +126,7 @@ public enum VitaleDecoder {
         return RightsContent(card: card, insured: insured, beneficiaries: beneficiaries)
     }
 
-    static func parseBeneficiary(_ tlv: TLV, position: Int) throws(VitaleError) -> Beneficiary {
+    static func parseBeneficiary(_ tlv: TLV, position: Int) throws(VitaleError) -> CardBeneficiary {
         let path = "beneficiary \(position)"
         let f = try Fields(tlv, file: .rights, path: "E2 \(path)")
         let rangText = try f.digits(0xC2, "C2 rang de naissance", length: 1...1)
@@ -167,7 +167,7 @@ public enum VitaleDecoder {
         for (i, p) in periods.enumerated() where p.end.map({ $0 < p.start }) ?? false {
             throw .invalidField(file: .rights, field: "E2 \(path) / E3 AMO period \(i + 1)", problem: "ends before it starts")
         }
-        return Beneficiary(
+        return CardBeneficiary(
             position: position,
             nomUsuel: try f.text(0xC4, "C4 nom usuel", length: 1...40),
             nomPatronymique: try f.text(0xC5, "C5 nom patronymique", length: 1...40),

@@ -52,17 +52,17 @@ public struct TiersPayantAnswer: Sendable, Hashable, Codable {
 
 extension VitaleCard {
     /// The insured's beneficiary entry (qualité 0), when the card lists one.
-    public var insuredBeneficiary: Beneficiary? { beneficiaries.first { $0.qualite?.isInsured == true } }
+    public var insuredBeneficiary: CardBeneficiary? { beneficiaries.first { $0.qualite?.isInsured == true } }
 
     /// The beneficiary at a 1-based card position.
-    public func beneficiary(at position: Int) -> Beneficiary? {
+    public func beneficiary(at position: Int) -> CardBeneficiary? {
         beneficiaries.first { $0.position == position }
     }
 
     /// Whether `beneficiary` is covered by the AMO on `date`: the card must be valid on that date and one of
     /// the beneficiary's AMO rights periods must contain it. The coverages in force (ALD, code situation)
     /// come with the answer.
-    public func coverage(of beneficiary: Beneficiary, on date: CardDate) -> CoverageAnswer {
+    public func coverage(of beneficiary: CardBeneficiary, on date: CardDate) -> CoverageAnswer {
         guard let card, rightsReadable else { return CoverageAnswer(status: .unknown, amoPeriod: nil, coverages: []) }
         let inForce = beneficiary.coverages.filter { $0.period.contains(date) }
         guard card.isValid(on: date) else {
@@ -76,10 +76,10 @@ extension VitaleCard {
 
     /// The AMO organism to bill for any beneficiary of this card (the insured's régime, caisse and centre),
     /// nil when the card holds no readable rights.
-    public var organismToBill: AMOOrganism? { insured?.organism }
+    public var organismToBill: ManagingOrganism? { insured?.organism }
 
     /// Whether tiers payant is possible with `beneficiary`'s complementary insurance on `date`.
-    public func tiersPayant(for beneficiary: Beneficiary, on date: CardDate) -> TiersPayantAnswer {
+    public func tiersPayant(for beneficiary: CardBeneficiary, on date: CardDate) -> TiersPayantAnswer {
         guard rightsReadable else { return TiersPayantAnswer(status: .unknown, insurance: nil) }
         let valid = beneficiary.complementaryInsurances.filter { $0.period.contains(date) }
         if let allowing = valid.first(where: { $0.tiersPayant.allowsTiersPayant }) {
