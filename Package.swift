@@ -75,6 +75,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -85,6 +86,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -165,8 +167,16 @@ let package = Package(
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VitaleTests", dependencies: ["Vitale", "CPS", "Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Emulator", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TransmissionTests", dependencies: ["Transmission", "Gateway", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ClaimsTests",
+            dependencies: ["Claims", "Emulator", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TransmissionTests",
+            dependencies: ["Transmission", "Gateway", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,437 @@
+import Crypto
+import Foundation
+import GRDB
+import Logging
+
+/// The durable outbox of FSEs and lots (SQLite in WAL mode, synchronous FULL, file mode 0600).
+///
+/// Every FSE is stored before anything else happens to it; each move to a later state is one durable
+/// transaction. A lot's number and bytes are stored before the lot is sent, so after a crash the same lot is
+/// resent byte for byte and the insurer counts it once.
+public final class Outbox: Sendable {
+    let pool: DatabasePool
+    let logger: Logger
+
+    /// Errors of the outbox.
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Opens (creating when needed) the outbox at `path`.
+    public init(path: String, logger: Logger = Logger(label: "openvitale.outbox")) throws {
+        try SecureFile.prepare(path: path)
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.busyMode = .timeout(30)
+        pool = try DatabasePool(path: path, configuration: config)
+        self.logger = logger
+        try Self.migrator.migrate(pool)
+        try SecureFile.prepare(path: path)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE lot (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    billing_number TEXT NOT NULL,
+                    lot_number INTEGER NOT NULL,
+                    organism TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    bytes BLOB,
+                    fse_count INTEGER NOT NULL,
+                    amo_cents INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    arl_id INTEGER,
+                    arl_code TEXT,
+                    arl_text TEXT,
+                    created_at REAL NOT NULL,
+                    sent_at REAL,
+                    answered_at REAL,
+                    UNIQUE (billing_number, lot_number)
+                );
+                CREATE TABLE claim (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    billing_number TEXT NOT NULL,
+                    invoice_number TEXT NOT NULL,
+                    organism TEXT NOT NULL,
+                    care_date TEXT NOT NULL,
+                    patient_masked TEXT NOT NULL,
+                    total_cents INTEGER NOT NULL,
+                    amo_cents INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    fse BLOB NOT NULL,
+                    signed_fse BLOB,
+                    lot_id INTEGER REFERENCES lot (id),
+                    source TEXT,
+                    paid_cents INTEGER,
+                    payment_date TEXT,
+                    reason_code TEXT,
+                    reason_text TEXT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    UNIQUE (billing_number, invoice_number)
+                );
+                CREATE INDEX claim_state ON claim (state, billing_number, organism);
+                CREATE INDEX claim_lot ON claim (lot_id);
+                CREATE TABLE counter (
+                    billing_number TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value INTEGER NOT NULL,
+                    PRIMARY KEY (billing_number, name)
+                );
+                """)
+        }
+        return m
+    }
+
+    // MARK: Numbering
+
+    /// Reserves `count` consecutive numbers of the counter `name` of a practitioner, durably, and returns the
+    /// first. Used for invoice numbers (`invoice`) and lot numbers (`lot`).
+    public func reserve(_ name: String, count: Int = 1, billingNumber: String) throws -> Int64 {
+        try pool.write { db in try Self.reserve(db, name, count: count, billingNumber: billingNumber) }
+    }
+
+    static func reserve(_ db: Database, _ name: String, count: Int, billingNumber: String) throws -> Int64 {
+        let current = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = ?", arguments: [billingNumber, name]) ?? 0
+        try db.execute(sql: """
+            INSERT INTO counter (billing_number, name, value) VALUES (?, ?, ?)
+            ON CONFLICT (billing_number, name) DO UPDATE SET value = excluded.value
+            """, arguments: [billingNumber, name, current + Int64(count)])
+        return current + 1
+    }
+
+    /// Makes sure the counter `name` is at least `value` (e.g. lot numbers already used elsewhere).
+    public func raise(_ name: String, to value: Int64, billingNumber: String) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO counter (billing_number, name, value) VALUES (?, ?, ?)
+                ON CONFLICT (billing_number, name) DO UPDATE SET value = max(value, excluded.value)
+                """, arguments: [billingNumber, name, value])
+        }
+    }
+
+    // MARK: FSEs
+
+    /// Stores built FSEs (state ``ClaimState/built``) in one durable transaction; returns their ids in order.
+    /// Refuses an invoice number already in the outbox for the same practitioner.
+    @discardableResult
+    public func add(_ claims: [NewClaim]) throws -> [ClaimID] {
+        try pool.write { db in
+            let now = Date().timeIntervalSince1970
+            var ids: [ClaimID] = []
+            ids.reserveCapacity(claims.count)
+            for c in claims {
+                do {
+                    try db.execute(sql: """
+                        INSERT INTO claim (billing_number, invoice_number, organism, care_date, patient_masked, total_cents, amo_cents,
+                                           state, fse, source, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 'built', ?, ?, ?, ?)
+                        """, arguments: [c.billingNumber, c.invoiceNumber, c.organism, c.careDate, c.patientMasked, c.totalCents, c.amoCents,
+                                         Data(c.fse), c.source, now, now])
+                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                    throw Error("invoice \(c.invoiceNumber) of practitioner \(c.billingNumber) is already in the outbox")
+                }
+                ids.append(db.lastInsertedRowID)
+            }
+            return ids
+        }
+    }
+
+    /// Stores one built FSE.
+    public func add(_ claim: NewClaim) throws -> ClaimID { try add([claim])[0] }
+
+    /// The built (unsigned) bytes of an FSE.
+    public func builtFSE(_ id: ClaimID) throws -> [UInt8]? {
+        try pool.read { db in try Data.fetchOne(db, sql: "SELECT fse FROM claim WHERE id = ?", arguments: [id]).map { Array($0) } }
+    }
+
+    /// Records the CPS signature of FSEs: built → signed (several in one transaction).
+    public func markSigned(_ signed: [(id: ClaimID, signedFSE: [UInt8])]) throws {
+        try pool.write { db in
+            let now = Date().timeIntervalSince1970
+            for (id, bytes) in signed {
+                try db.execute(sql: "UPDATE claim SET state = 'signed', signed_fse = ?, updated_at = ? WHERE id = ? AND state = 'built'",
+                               arguments: [Data(bytes), now, id])
+                guard db.changesCount == 1 else { throw Error("FSE \(id) is not in state built") }
+            }
+        }
+    }
+
+    /// FSEs in a state, oldest first.
+    public func claims(in states: Set<ClaimState>? = nil, billingNumber: String? = nil, limit: Int = .max) throws -> [ClaimRecord] {
+        try pool.read { db in
+            var conditions: [String] = []
+            var args: [any DatabaseValueConvertible] = []
+            if let states {
+                conditions.append("c.state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
+                args += states.map(\.rawValue)
+            }
+            if let billingNumber { conditions.append("c.billing_number = ?"); args.append(billingNumber) }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id \(whereClause) ORDER BY c.id LIMIT ?
+                """, arguments: StatementArguments(args + [limit]))
+            return rows.map(Self.claim)
+        }
+    }
+
+    /// One FSE by id.
+    public func claim(_ id: ClaimID) throws -> ClaimRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id WHERE c.id = ?", arguments: [id]).map(Self.claim)
+        }
+    }
+
+    static func claim(_ row: Row) -> ClaimRecord {
+        ClaimRecord(
+            id: row["id"], billingNumber: row["billing_number"], invoiceNumber: row["invoice_number"], organism: row["organism"],
+            careDate: row["care_date"], patientMasked: row["patient_masked"], totalCents: row["total_cents"], amoCents: row["amo_cents"],
+            state: ClaimState(rawValue: row["state"]) ?? .built, source: row["source"], lotID: row["lot_id"], lotNumber: row["lot_number"],
+            paidCents: row["paid_cents"], paymentDate: row["payment_date"], reasonCode: row["reason_code"], reasonText: row["reason_text"])
+    }
+
+    // MARK: Lots
+
+    /// Forms lots from signed FSEs: one lot per (practitioner, organism), at most `maxFSEsPerLot` each.
+    /// Allocates each lot's number and moves its FSEs to ``ClaimState/inLot`` in one transaction; the lot is
+    /// ``LotState/assembling`` until ``storeLotBytes(_:bytes:)``. Returns what each lot must contain.
+    public func formLots(maxFSEsPerLot: Int, billingNumber: String? = nil) throws -> [LotRequest] {
+        precondition(maxFSEsPerLot > 0)
+        return try pool.write { db in
+            let now = Date().timeIntervalSince1970
+            var filter = ""
+            var args: [any DatabaseValueConvertible] = []
+            if let billingNumber { filter = "AND billing_number = ?"; args.append(billingNumber) }
+            let groups = try Row.fetchAll(db, sql: """
+                SELECT billing_number, organism FROM claim WHERE state = 'signed' \(filter) GROUP BY billing_number, organism ORDER BY MIN(id)
+                """, arguments: StatementArguments(args))
+            var requests: [LotRequest] = []
+            for group in groups {
+                let billing: String = group["billing_number"]
+                let organism: String = group["organism"]
+                while true {
+                    let rows = try Row.fetchAll(db, sql: """
+                        SELECT id, invoice_number, amo_cents, signed_fse FROM claim
+                        WHERE state = 'signed' AND billing_number = ? AND organism = ? ORDER BY id LIMIT ?
+                        """, arguments: [billing, organism, maxFSEsPerLot])
+                    if rows.isEmpty { break }
+                    let number = try Self.reserve(db, "lot", count: 1, billingNumber: billing)
+                    let amo = rows.reduce(Int64(0)) { $0 + ($1["amo_cents"] as Int64) }
+                    try db.execute(sql: """
+                        INSERT INTO lot (billing_number, lot_number, organism, state, fse_count, amo_cents, created_at)
+                        VALUES (?, ?, ?, 'assembling', ?, ?, ?)
+                        """, arguments: [billing, number, organism, rows.count, amo, now])
+                    let lotID = db.lastInsertedRowID
+                    var fses: [(id: ClaimID, invoiceNumber: String, signedFSE: [UInt8])] = []
+                    for row in rows {
+                        let id: Int64 = row["id"]
+                        try db.execute(sql: "UPDATE claim SET state = 'in_lot', lot_id = ?, updated_at = ? WHERE id = ?", arguments: [lotID, now, id])
+                        fses.append((id, row["invoice_number"], Array(row["signed_fse"] as Data)))
+                    }
+                    requests.append(LotRequest(lotID: lotID, billingNumber: billing, lotNumber: number, organism: organism, fses: fses))
+                }
+            }
+            return requests
+        }
+    }
+
+    /// Lots still assembling (their bytes were never stored, e.g. after a crash): what they must contain, with
+    /// their number unchanged.
+    public func lotsToAssemble() throws -> [LotRequest] {
+        try pool.read { db in
+            let lots = try Row.fetchAll(db, sql: "SELECT id, billing_number, lot_number, organism FROM lot WHERE state = 'assembling' ORDER BY id")
+            return try lots.map { lot in
+                let id: Int64 = lot["id"]
+                let rows = try Row.fetchAll(db, sql: "SELECT id, invoice_number, signed_fse FROM claim WHERE lot_id = ? ORDER BY id", arguments: [id])
+                return LotRequest(lotID: id, billingNumber: lot["billing_number"], lotNumber: lot["lot_number"], organism: lot["organism"],
+                                  fses: rows.map { ($0["id"], $0["invoice_number"], Array($0["signed_fse"] as Data)) })
+            }
+        }
+    }
+
+    /// Stores a lot's signed bytes: assembling → ready. From then on the lot is only ever sent with these bytes.
+    public func storeLotBytes(_ lotID: LotID, bytes: [UInt8]) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE lot SET state = 'ready', bytes = ? WHERE id = ? AND state = 'assembling'", arguments: [Data(bytes), lotID])
+            guard db.changesCount == 1 else { throw Error("lot \(lotID) is not assembling") }
+        }
+    }
+
+    /// Lots to send (ready, or sent without an ARL), oldest first.
+    public func lotsToSend(billingNumber: String? = nil) throws -> [LotRecord] {
+        try lots(in: [.ready, .sent], billingNumber: billingNumber)
+    }
+
+    /// Lots in some states.
+    public func lots(in states: Set<LotState>? = nil, billingNumber: String? = nil) throws -> [LotRecord] {
+        try pool.read { db in
+            var conditions: [String] = []
+            var args: [any DatabaseValueConvertible] = []
+            if let states {
+                conditions.append("state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
+                args += states.map(\.rawValue)
+            }
+            if let billingNumber { conditions.append("billing_number = ?"); args.append(billingNumber) }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM lot \(whereClause) ORDER BY id", arguments: StatementArguments(args)).map(Self.lot)
+        }
+    }
+
+    static func lot(_ row: Row) -> LotRecord {
+        LotRecord(
+            id: row["id"], billingNumber: row["billing_number"], lotNumber: row["lot_number"], organism: row["organism"],
+            state: LotState(rawValue: row["state"]) ?? .assembling, bytes: (row["bytes"] as Data?).map { Array($0) },
+            fseCount: row["fse_count"], amoCents: row["amo_cents"], attempts: row["attempts"], lastError: row["last_error"],
+            arlID: row["arl_id"], arlCode: row["arl_code"], arlText: row["arl_text"])
+    }
+
+    /// Records that a lot is about to be transmitted: ready → sent (its FSEs in_lot → sent), attempts + 1.
+    /// Done before the request leaves, so a crash during the request leaves the lot to resend.
+    public func markSending(_ lotID: LotID) throws {
+        try pool.write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "UPDATE lot SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ? AND state IN ('ready', 'sent')", arguments: [now, lotID])
+            guard db.changesCount == 1 else { throw Error("lot \(lotID) is not ready to send") }
+            try db.execute(sql: "UPDATE claim SET state = 'sent', updated_at = ? WHERE lot_id = ? AND state = 'in_lot'", arguments: [now, lotID])
+        }
+    }
+
+    /// Records a failed transmission (no ARL): the lot stays to resend.
+    public func recordFailure(_ lotID: LotID, error: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE lot SET last_error = ? WHERE id = ?", arguments: [error, lotID])
+        }
+    }
+
+    /// Records the ARL of a lot: positive → the lot and its FSEs acknowledged; negative → refused, with the reason.
+    public func recordARL(_ lotID: LotID, _ arl: ARL) throws {
+        try pool.write { db in
+            let now = Date().timeIntervalSince1970
+            let state: LotState = arl.isPositive ? .acknowledged : .refused
+            try db.execute(sql: """
+                UPDATE lot SET state = ?, arl_id = ?, arl_code = ?, arl_text = ?, answered_at = ?, last_error = NULL
+                WHERE id = ? AND state IN ('ready', 'sent')
+                """, arguments: [state.rawValue, arl.arlId, arl.code, arl.text, now, lotID])
+            guard db.changesCount == 1 else { return }  // already answered: keep the first ARL
+            if arl.isPositive {
+                try db.execute(sql: "UPDATE claim SET state = 'acknowledged', updated_at = ? WHERE lot_id = ? AND state IN ('in_lot', 'sent')", arguments: [now, lotID])
+            } else {
+                try db.execute(sql: """
+                    UPDATE claim SET state = 'refused', reason_code = ?, reason_text = ?, updated_at = ? WHERE lot_id = ? AND state IN ('in_lot', 'sent')
+                    """, arguments: [arl.code, arl.text, now, lotID])
+            }
+        }
+    }
+
+    /// Puts FSEs refused with their lot back to ``ClaimState/signed``, to go in a new lot (with a new number).
+    @discardableResult
+    public func requeueRefused(billingNumber: String? = nil) throws -> Int {
+        try pool.write { db in
+            var filter = ""
+            var args: [any DatabaseValueConvertible] = [Date().timeIntervalSince1970]
+            if let billingNumber { filter = "AND billing_number = ?"; args.append(billingNumber) }
+            try db.execute(sql: """
+                UPDATE claim SET state = 'signed', lot_id = NULL, reason_code = NULL, reason_text = NULL, updated_at = ? WHERE state = 'refused' \(filter)
+                """, arguments: StatementArguments(args))
+            return db.changesCount
+        }
+    }
+
+    // MARK: Returns
+
+    /// The cursor of the returns already reconciled for a practitioner.
+    public func returnsCursor(billingNumber: String) throws -> Int64 {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = 'returns-cursor'", arguments: [billingNumber]) ?? 0
+        }
+    }
+
+    /// What a reconciliation did.
+    public struct Reconciliation: Sendable, Equatable {
+        public var paid = 0
+        public var rejected = 0
+        /// Returns naming an invoice the outbox does not hold (reported, not applied).
+        public var unmatched: [String] = []
+        public var paidCents: Int64 = 0
+
+        public init() {}
+    }
+
+    /// Applies a page of returns to the FSEs they name and moves the cursor, in one transaction.
+    public func reconcile(_ page: RSPPage, billingNumber: String) throws -> Reconciliation {
+        try pool.write { db in
+            let now = Date().timeIntervalSince1970
+            var result = Reconciliation()
+            for rsp in page.returns {
+                let state: ClaimState = rsp.isPaid ? .paid : .rejected
+                try db.execute(sql: """
+                    UPDATE claim SET state = ?, paid_cents = ?, payment_date = ?, reason_code = ?, reason_text = ?, updated_at = ?
+                    WHERE billing_number = ? AND invoice_number = ?
+                      AND lot_id IN (SELECT id FROM lot WHERE billing_number = ? AND lot_number = ?)
+                      AND state IN ('sent', 'acknowledged', 'paid', 'rejected')
+                    """, arguments: [state.rawValue, rsp.paidCents, rsp.paymentDate, rsp.reasonCode, rsp.reasonText, now,
+                                     billingNumber, rsp.invoiceNumber, billingNumber, rsp.lotNumber])
+                if db.changesCount == 0 {
+                    result.unmatched.append("lot \(rsp.lotNumber) invoice \(rsp.invoiceNumber)")
+                } else if rsp.isPaid {
+                    result.paid += 1
+                    result.paidCents += rsp.paidCents
+                } else {
+                    result.rejected += 1
+                }
+            }
+            try db.execute(sql: """
+                INSERT INTO counter (billing_number, name, value) VALUES (?, 'returns-cursor', ?)
+                ON CONFLICT (billing_number, name) DO UPDATE SET value = max(value, excluded.value)
+                """, arguments: [billingNumber, page.nextCursor])
+            return result
+        }
+    }
+
+    // MARK: Summary
+
+    /// Counts and amounts per state.
+    public func summary(billingNumber: String? = nil) throws -> OutboxSummary {
+        try pool.read { db in
+            let filter = billingNumber == nil ? "" : "WHERE billing_number = ?"
+            let args: StatementArguments = billingNumber.map { [$0] } ?? []
+            var claims: [ClaimState: OutboxSummary.Line] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT state, COUNT(*) AS n, SUM(total_cents) AS total, SUM(amo_cents) AS amo, COALESCE(SUM(paid_cents), 0) AS paid
+                FROM claim \(filter) GROUP BY state
+                """, arguments: args) {
+                if let state = ClaimState(rawValue: row["state"]) {
+                    claims[state] = .init(count: row["n"], totalCents: row["total"], amoCents: row["amo"], paidCents: row["paid"])
+                }
+            }
+            var lots: [LotState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM lot \(filter) GROUP BY state", arguments: args) {
+                if let state = LotState(rawValue: row["state"]) { lots[state] = row["n"] }
+            }
+            return OutboxSummary(claims: claims, lots: lots)
+        }
+    }
+}
+
+/// Creates database files with mode 0600 before SQLite opens them (SQLite gives the WAL and shared-memory
+/// files the mode of the database file).
+enum SecureFile {
+    static func prepare(path: String) throws {
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw Outbox.Error("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        fchmod(fd, 0o600)
+        close(fd)
+        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            chmod(path + suffix, 0o600)
+        }
+    }
+}

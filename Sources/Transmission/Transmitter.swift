@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+
+/// Encodes and signs a lot (Claims' lot encoder with the CPS key); may take time (the card signs).
+public protocol LotAssembler: Sendable {
+    /// The signed bytes of the lot `request` describes. Must be deterministic in its content (same FSEs,
+    /// same number) but need not be byte-identical across calls: bytes are stored once and then reused.
+    func assemble(_ request: LotRequest) async throws -> [UInt8]
+}
+
+/// What happened while sending.
+public enum SendEvent: Sendable {
+    /// A lot is about to be transmitted (attempt ≥ 1).
+    case sending(lotNumber: Int64, attempt: Int)
+    /// A transmission failed; the lot will be retried after `retryIn`, or left for later when nil.
+    case failed(lotNumber: Int64, reason: String, retryIn: Duration?)
+    /// The lot got its ARL.
+    case answered(lotNumber: Int64, arl: ARL, fseCount: Int)
+}
+
+/// The outcome of ``Transmitter/sendPending(progress:)``.
+public struct SendReport: Sendable, Equatable {
+    /// Lots with a positive ARL in this run.
+    public var acknowledged: [LotRecord] = []
+    /// Lots with a negative ARL in this run.
+    public var refused: [LotRecord] = []
+    /// Lots still without ARL (left for a later run), with the last error.
+    public var pending: [LotRecord] = []
+    /// True when the gateway refused the credentials (nothing more was tried).
+    public var unauthorized = false
+}
+
+/// Moves lots out of the outbox to the gateway and brings returns back: the sending half of the outbox.
+public struct Transmitter: Sendable {
+    public let outbox: Outbox
+    public let client: GatewayClient
+    public let billingNumber: String
+    public var retry: RetryPolicy
+    let logger: Logger
+
+    public init(outbox: Outbox, client: GatewayClient, billingNumber: String, retry: RetryPolicy = RetryPolicy(),
+                logger: Logger = Logger(label: "openvitale.transmission")) {
+        self.outbox = outbox
+        self.client = client
+        self.billingNumber = billingNumber
+        self.retry = retry
+        self.logger = logger
+    }
+
+    /// Assembles lots: first those left assembling by an interruption (same numbers, same FSEs), then new
+    /// ones from the signed FSEs. Returns the lots now ready.
+    @discardableResult
+    public func assembleLots(with assembler: some LotAssembler, maxFSEsPerLot: Int) async throws -> [LotRequest] {
+        var requests = try outbox.lotsToAssemble().filter { $0.billingNumber == billingNumber }
+        requests += try outbox.formLots(maxFSEsPerLot: maxFSEsPerLot, billingNumber: billingNumber)
+        for request in requests {
+            let bytes = try await assembler.assemble(request)
+            try outbox.storeLotBytes(request.lotID, bytes: bytes)
+            logger.info("lot assembled", metadata: ["lot": "\(request.lotNumber)", "organism": "\(request.organism)", "fse": "\(request.fses.count)", "bytes": "\(bytes.count)"])
+        }
+        return requests
+    }
+
+    /// Sends every lot without an ARL, each with its stored bytes, retrying transient failures with
+    /// exponential backoff and jitter (``RetryPolicy``).
+    public func sendPending(progress: @Sendable (SendEvent) -> Void = { _ in }) async throws -> SendReport {
+        var report = SendReport()
+        var rng = SystemRandomNumberGenerator()
+        let start = ContinuousClock.now
+        var overDeadline: Bool { retry.deadline.map { ContinuousClock.now - start > $0 } ?? false }
+        for lot in try outbox.lotsToSend(billingNumber: billingNumber) {
+            guard let bytes = lot.bytes else { continue }
+            if report.unauthorized || overDeadline {
+                report.pending.append(lot)
+                continue
+            }
+            var attempt = 0
+            attempts: while true {
+                try Task.checkCancellation()
+                attempt += 1
+                try outbox.markSending(lot.id)
+                progress(.sending(lotNumber: lot.lotNumber, attempt: attempt))
+                let outcome: Result<ARL, GatewayClient.Failure>
+                do { outcome = .success(try await client.submit(lot: bytes)) } catch { outcome = .failure(error) }
+                switch outcome {
+                case .success(let arl):
+                    try outbox.recordARL(lot.id, arl)
+                    logger.info("ARL", metadata: ["lot": "\(lot.lotNumber)", "status": "\(arl.status)", "code": "\(arl.code)", "arl": "\(arl.arlId)"])
+                    progress(.answered(lotNumber: lot.lotNumber, arl: arl, fseCount: lot.fseCount))
+                    var updated = lot
+                    updated.arlID = arl.arlId
+                    updated.arlCode = arl.code
+                    updated.arlText = arl.text
+                    updated.state = arl.isPositive ? .acknowledged : .refused
+                    if arl.isPositive { report.acknowledged.append(updated) } else { report.refused.append(updated) }
+                    break attempts
+                case .failure(let error):
+                    try outbox.recordFailure(lot.id, error: error.description)
+                    var updated = lot
+                    updated.lastError = error.description
+                    if error.description.hasPrefix("permanent: 401") {
+                        report.unauthorized = true
+                    }
+                    let retryable = error.isTransient && attempt < retry.maxAttempts && !overDeadline
+                    let delay = retryable ? retry.delay(afterAttempt: attempt, using: &rng) : nil
+                    logger.warning("lot not sent", metadata: ["lot": "\(lot.lotNumber)", "attempt": "\(attempt)", "error": "\(error.description)"])
+                    progress(.failed(lotNumber: lot.lotNumber, reason: error.description, retryIn: delay))
+                    guard let delay else {
+                        report.pending.append(updated)
+                        break attempts
+                    }
+                    try await Task.sleep(for: delay)
+                }
+            }
+        }
+        return report
+    }
+
+    /// Fetches every return after the stored cursor and reconciles each with its FSE.
+    public func fetchReturns(pageSize: Int = 500) async throws -> Outbox.Reconciliation {
+        var total = Outbox.Reconciliation()
+        while true {
+            let cursor = try outbox.returnsCursor(billingNumber: billingNumber)
+            let page = try await client.returns(after: cursor, limit: pageSize)
+            let r = try outbox.reconcile(page, billingNumber: billingNumber)
+            total.paid += r.paid
+            total.rejected += r.rejected
+            total.paidCents += r.paidCents
+            total.unmatched += r.unmatched
+            if page.returns.count < pageSize { break }
+        }
+        if !total.unmatched.isEmpty {
+            logger.warning("returns naming unknown invoices", metadata: ["count": "\(total.unmatched.count)"])
+        }
+        return total
+    }
+}

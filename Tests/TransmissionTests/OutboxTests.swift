@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+import Gateway
+import Testing
+import Transmission
+
+/// The outbox against a real gateway over loopback (fake lot format, see FakeLots.swift).
+@Suite("outbox and transmitter")
+struct OutboxTests {
+    let folder: TemporaryFolder
+    let alice = TestPractitioner("101234567")
+
+    init() throws { folder = try TemporaryFolder() }
+
+    func gatewayConfig(faults: FaultInjection = .init(), port: Int = 0) -> GatewayConfiguration {
+        var config = GatewayConfiguration(databasePath: folder.path("gateway.sqlite"), registry: PractitionerRegistry([alice.registration]))
+        config.faults = faults
+        config.port = port
+        return config
+    }
+
+    func startGateway(faults: FaultInjection = .init(), port: Int = 0) async throws -> RunningGateway {
+        try await InsurerGateway(configuration: gatewayConfig(faults: faults, port: port), processor: FakeLotProcessor(), logger: quietLogger).start()
+    }
+
+    /// Adds `count` claims, signs them (fake signature: the FSE bytes are `invoice|claimed|reject`).
+    func fill(_ outbox: Outbox, count: Int, organism: String = "01751", reject: (Int) -> String? = { _ in nil }) throws -> [ClaimID] {
+        let first = try outbox.reserve("invoice", count: count, billingNumber: alice.billingNumber)
+        let claims = (0..<count).map { i in
+            let invoice = String(format: "%09lld", first + Int64(i))
+            return NewClaim(billingNumber: alice.billingNumber, invoiceNumber: invoice, organism: organism, careDate: "2026-11-27",
+                            patientMasked: Masking.nir("185057800608436"), totalCents: 3000, amoCents: 1900,
+                            fse: Array("\(invoice)|1900|\(reject(i) ?? "")".utf8), source: "test:\(i + 1)")
+        }
+        let ids = try outbox.add(claims)
+        try outbox.markSigned(try ids.map { ($0, try outbox.builtFSE($0)!) })
+        return ids
+    }
+
+    func transmitter(_ outbox: Outbox, _ baseURL: String, retry: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxAttempts: 50)) -> Transmitter {
+        Transmitter(outbox: outbox, client: GatewayClient(baseURL: baseURL, token: alice.token), billingNumber: alice.billingNumber, retry: retry, logger: quietLogger)
+    }
+
+    @Test func statesFromBuiltToPaidAndRejected() async throws {
+        let gateway = try await startGateway()
+        let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
+        let ids = try fill(outbox, count: 5, reject: { $0 == 3 ? "NIR_KEY" : nil })
+        #expect(try outbox.summary().count(.signed) == 5)
+        let t = transmitter(outbox, gateway.baseURL)
+        let lots = try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 2)
+        #expect(lots.map(\.lotNumber) == [1, 2, 3])
+        #expect(try outbox.summary().count(.inLot) == 5)
+        let report = try await t.sendPending()
+        #expect(report.acknowledged.count == 3 && report.pending.isEmpty)
+        #expect(try outbox.summary().count(.acknowledged) == 5)
+        let reconciliation = try await t.fetchReturns()
+        #expect(reconciliation.paid == 4 && reconciliation.rejected == 1 && reconciliation.unmatched.isEmpty)
+        let rejected = try #require(try outbox.claim(ids[3]))
+        #expect(rejected.state == .rejected && rejected.reasonCode == "NIR_KEY")
+        #expect(try outbox.claim(ids[0])?.state == .paid)
+        #expect(try outbox.claim(ids[0])?.paidCents == 1900)
+        // Fetching again changes nothing: the cursor is stored.
+        #expect(try await t.fetchReturns() == .init())
+        #expect(try gateway.store.counts().invoices == 5)
+        await gateway.stop()
+    }
+
+    @Test func negativeARLRefusesTheFSEsAndTheyCanGoInANewLot() async throws {
+        let gateway = try await startGateway()
+        let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
+        _ = try fill(outbox, count: 2)
+        let t = transmitter(outbox, gateway.baseURL)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key, createdAt: Date().addingTimeInterval(3600 * 24)), maxFSEsPerLot: 10)
+        let report = try await t.sendPending()
+        #expect(report.refused.count == 1 && report.refused[0].arlCode == "FUTURE_DATE")
+        #expect(try outbox.summary().count(.refused) == 2)
+        #expect(try outbox.requeueRefused() == 2)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 10)
+        #expect(try await t.sendPending().acknowledged.first?.lotNumber == 2)
+        #expect(try gateway.store.counts() .invoices == 2)
+        await gateway.stop()
+    }
+
+    @Test func burstOf503IsRetriedAndCountedOnce() async throws {
+        var faults = FaultInjection()
+        faults.unavailableFirst = 6
+        faults.unavailableRate = 0.3
+        faults.seed = 42
+        let gateway = try await startGateway(faults: faults)
+        let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
+        _ = try fill(outbox, count: 30)
+        let t = transmitter(outbox, gateway.baseURL)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 4)
+        let report = try await t.sendPending()
+        #expect(report.acknowledged.count == 8 && report.pending.isEmpty)
+        #expect(try gateway.store.counts() == .init(acceptedLots: 8, refusedLots: 0, invoices: 30, distinctInvoices: 30, paid: 30, paidCents: 30 * 1900))
+        #expect(try outbox.summary().count(.acknowledged) == 30)
+        await gateway.stop()
+    }
+
+    @Test func connectionDroppedAfterStoringIsResentAndCountedOnce() async throws {
+        var faults = FaultInjection()
+        faults.dropAfterStoreRate = 0.5
+        faults.dropAfterReadRate = 0.2
+        faults.seed = 7
+        let gateway = try await startGateway(faults: faults)
+        let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
+        _ = try fill(outbox, count: 20)
+        let t = transmitter(outbox, gateway.baseURL)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 2)
+        let report = try await t.sendPending()
+        #expect(report.acknowledged.count == 10)
+        #expect(try gateway.store.counts() == .init(acceptedLots: 10, refusedLots: 0, invoices: 20, distinctInvoices: 20, paid: 20, paidCents: 20 * 1900))
+        #expect(try outbox.lots(in: [.acknowledged]).allSatisfy { $0.attempts >= 1 })
+        await gateway.stop()
+    }
+
+    @Test func gatewayDownAtStartThenUp() async throws {
+        // Find a free port by starting and stopping a gateway, then send while nothing listens there.
+        let probe = try await startGateway()
+        let port = probe.port
+        await probe.stop()
+        let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
+        _ = try fill(outbox, count: 3)
+        let t = transmitter(outbox, "http://127.0.0.1:\(port)", retry: RetryPolicy(initialDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxAttempts: 2))
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 10)
+        let down = try await t.sendPending()
+        #expect(down.pending.count == 1 && down.acknowledged.isEmpty)
+        #expect(try outbox.lots(in: [.sent]).count == 1)
+        let gateway = try await startGateway(port: port)
+        let up = try await t.sendPending()
+        #expect(up.acknowledged.count == 1)
+        #expect(try gateway.store.counts().invoices == 3)
+        #expect(try outbox.summary().count(.acknowledged) == 3)
+        await gateway.stop()
+    }
+
+    @Test func retryDelaysGrowWithJitterWithinBounds() {
+        let policy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(2), multiplier: 2)
+        var rng = SystemRandomNumberGenerator()
+        for attempt in 1...10 {
+            let cap = min(2000.0, 100 * pow(2, Double(attempt - 1)))
+            for _ in 0..<20 {
+                let d = policy.delay(afterAttempt: attempt, using: &rng)
+                let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+                #expect(ms >= cap / 2 - 1 && ms <= cap + 1)
+            }
+        }
+    }
+
+    @Test func outboxFilesAreOwnerOnlyAndInvoiceNumbersUnique() throws {
+        let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
+        _ = try fill(outbox, count: 1)
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder.path("outbox.sqlite"))
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let claim = try #require(try outbox.claims().first)
+        #expect(claim.patientMasked == "1 85 ** ** *** *** **")
+        #expect(throws: Outbox.Error.self) {
+            try outbox.add(NewClaim(billingNumber: claim.billingNumber, invoiceNumber: claim.invoiceNumber, organism: "01751", careDate: "2026-11-27",
+                                    patientMasked: "x", totalCents: 1, amoCents: 1, fse: [1]))
+        }
+    }
+}
