@@ -127,6 +127,7 @@ let package = Package(
                 "PCSC", "CPS", "Claims", "Transmission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Programs/fse-send",
             swiftSettings: strict
@@ -134,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "InsurerGatewayCommand",
             dependencies: [
-                "Gateway",
+                "Gateway", "Claims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
