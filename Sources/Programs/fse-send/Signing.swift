@@ -44,8 +44,8 @@ struct SignerOptions: ParsableArguments {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw SignerUnavailable(message: "--pin-file \(path): cannot read it")
             }
-            let signer = try await CPSCardSigner.open(reader: reader, pin: text.trimmingCharacters(in: .whitespacesAndNewlines), situationNumber: situation)
-            return (signer, signer.situation)
+            let opened = try await CardSignerOpener.open(reader: reader, pin: text.trimmingCharacters(in: .whitespacesAndNewlines), situationNumber: situation)
+            return (opened.signer, opened.practitioner)
         }
         guard let key, let practitioner else {
             throw SignerUnavailable(message: "no signer: give --reader and --pin-file (CPS), or --key and --practitioner (software key)")
