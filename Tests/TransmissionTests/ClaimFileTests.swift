@@ -1,3 +1,4 @@
+import Claims
 import Foundation
 import TestSupport
 import Testing
@@ -61,5 +62,50 @@ struct ClaimFileTests {
             _ = ClaimFileReader.read(bytes, name: "fuzz.csv", format: .csv)
             _ = ClaimFileReader.read(Array(bytes.dropFirst(header.count)), name: "fuzz.jsonl", format: .jsonLines)
         }
+    }
+}
+
+@Suite("claim file conversion")
+struct ClaimFileConverterTests {
+    static let converter = ClaimFileConverter(
+        practitioner: PractitionerSituation(billingNumber: try! BillingNumber("101234567")),
+        tariffs: try! TariffTable(contentsOfDirectory: RepositoryPaths.fixtures.appendingPathComponent("tariffs")),
+        today: try! ClaimDate("2026-11-27"))
+
+    func row(_ fields: [String: String]) -> ClaimFileRow {
+        var base = ["care_date": "2026-11-20", "nir": "1850578006084", "nir_key": "91", "birth_date": "1985-05-12",
+                    "amo": "01 751 0001", "parcours": "T", "acts": "G"]
+        for (k, v) in fields { base[k] = v }
+        return ClaimFileRow(file: "t.csv", line: 7, fields: base)
+    }
+
+    @Test func pricesTheFixtureCases() throws {
+        let g = try Self.converter.convert(row([:])).get().fse
+        #expect(g.totals.total == 3000 && g.totals.amo == 1900)
+        #expect(g.destination.description == "01 751 751")
+        let child = try Self.converter.convert(row(["acts": "G+MEG", "birth_date": "2022-06-01"])).get().fse
+        #expect(child.totals.total == 3500)
+        let visit = try Self.converter.convert(row(["acts": "VG+MD"])).get().fse
+        #expect(visit.totals.total == 4000)
+        let twoActs = try Self.converter.convert(row(["acts": "G;DEQP003/1/0", "exoneration": "41", "tiers_payant": "AMO"])).get().fse
+        #expect(twoActs.acts.count == 2 && twoActs.totals.amoRate == 100)
+        let lunar = try Self.converter.convert(row(["birth_date": "1978-09-32"])).get().fse
+        #expect(lunar.beneficiary.birthDate.isLunar)
+    }
+
+    @Test func reportsEachBadFieldWithoutPersonalData() {
+        guard case .failure(let failure) = Self.converter.convert(row([
+            "nir_key": "12", "amo": "01-751", "parcours": "Z", "acts": "G*1.234", "insurance": "XX", "care_date": "2026-13-01",
+        ])) else { Issue.record("accepted"); return }
+        let fields = Set(failure.problems.compactMap(\.field))
+        #expect(fields.isSuperset(of: ["nir_key", "amo", "parcours", "insurance", "care_date"]), "\(failure.problems)")
+        #expect(failure.problems.allSatisfy { $0.line == 7 && !$0.description.contains("1850578006084") })
+    }
+
+    @Test func expectedAmountsMustMatch() {
+        guard case .failure(let failure) = Self.converter.convert(row(["total_cents": "3000", "amo_cents": "2100"])) else {
+            Issue.record("accepted"); return
+        }
+        #expect(failure.problems.map(\.field) == ["amo_cents"])
     }
 }
