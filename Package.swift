@@ -51,7 +51,7 @@ let package = Package(
             dependencies: ["ISO7816", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "VPCD", dependencies: ["ISO7816", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "VPCD", dependencies: ["ISO7816", "Emulator", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
 
         // MARK: Card decoders
         .target(name: "Vitale", dependencies: ["ISO7816"], swiftSettings: strict),
@@ -127,6 +127,7 @@ let package = Package(
                 "PCSC", "CPS", "Claims", "Transmission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Programs/fse-send",
             swiftSettings: strict
@@ -134,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "InsurerGatewayCommand",
             dependencies: [
-                "Gateway",
+                "Gateway", "Claims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
