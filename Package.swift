@@ -173,6 +173,14 @@ let package = Package(
             dependencies: ["Transmission", "Gateway", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "Gateway", "TestSupport", "Transmission",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
