@@ -127,6 +127,7 @@ let package = Package(
                 "PCSC", "CPS", "Claims", "Transmission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Programs/fse-send",
             swiftSettings: strict
@@ -134,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "InsurerGatewayCommand",
             dependencies: [
-                "Gateway",
+                "Gateway", "Claims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -167,7 +168,11 @@ let package = Package(
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VitaleTests", dependencies: ["Vitale", "CPS", "Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ClaimsTests", dependencies: ["Claims", "Emulator", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ClaimsTests",
+            dependencies: ["Claims", "Emulator", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "TransmissionTests",
             dependencies: ["Transmission", "Gateway", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],

@@ -107,6 +107,18 @@ public final class Outbox: Sendable {
         return current + 1
     }
 
+    /// The current value of the counter `name` (the last number reserved; 0 when none).
+    public func counter(_ name: String, billingNumber: String) throws -> Int64 {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = ?", arguments: [billingNumber, name]) ?? 0
+        }
+    }
+
+    /// The practitioners (numéros de facturation) the outbox holds FSEs for.
+    public func practitioners() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT billing_number FROM claim ORDER BY billing_number") }
+    }
+
     /// Makes sure the counter `name` is at least `value` (e.g. lot numbers already used elsewhere).
     public func raise(_ name: String, to value: Int64, billingNumber: String) throws {
         try pool.write { db in

@@ -1,0 +1,65 @@
+/// The organism a lot is addressed to: code régime, caisse and computing centre. FSEs for different
+/// destination organisms go into different lots.
+public struct DestinationOrganism: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Code régime (2 digits: 01 régime général, 02 MSA …).
+    public var regime: UInt8
+    /// Caisse (3 digits).
+    public var fund: UInt16
+    /// Computing centre (centre informatique, 3 digits).
+    public var computingCentre: UInt16
+
+    public init(regime: UInt8, fund: UInt16, computingCentre: UInt16) {
+        self.regime = regime
+        self.fund = fund
+        self.computingCentre = computingCentre
+    }
+
+    /// `true` when every part fits its digits (régime ≤ 99, caisse ≤ 999, centre ≤ 999).
+    public var isWellFormed: Bool { regime <= 99 && fund <= 999 && computingCentre <= 999 }
+
+    /// `RR CCC III`.
+    public var description: String {
+        func pad(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
+        return "\(pad(Int(regime), 2)) \(pad(Int(fund), 3)) \(pad(Int(computingCentre), 3))"
+    }
+
+    public static func < (lhs: DestinationOrganism, rhs: DestinationOrganism) -> Bool {
+        (lhs.regime, lhs.fund, lhs.computingCentre) < (rhs.regime, rhs.fund, rhs.computingCentre)
+    }
+}
+
+/// The AMO organism (assurance maladie obligatoire) of the beneficiary (group 1310).
+public struct AMOOrganism: Sendable, Hashable {
+    /// Code régime (2 digits).
+    public var regime: UInt8
+    /// Caisse gestionnaire (3 digits).
+    public var fund: UInt16
+    /// Centre gestionnaire (4 digits).
+    public var centre: UInt16
+    /// Computing centre that receives the lots (3 digits).
+    public var computingCentre: UInt16
+
+    public init(regime: UInt8, fund: UInt16, centre: UInt16, computingCentre: UInt16) {
+        self.regime = regime
+        self.fund = fund
+        self.centre = centre
+        self.computingCentre = computingCentre
+    }
+
+    /// Where the FSE's lot goes.
+    public var destination: DestinationOrganism {
+        DestinationOrganism(regime: regime, fund: fund, computingCentre: computingCentre)
+    }
+
+    /// `true` when every part fits its digits.
+    public var isWellFormed: Bool { regime <= 99 && fund <= 999 && centre <= 9999 && computingCentre <= 999 }
+}
+
+/// The complementary insurer (AMC, group 1321) when it takes part (tiers payant or complementary share).
+public struct AMCOrganism: Sendable, Hashable {
+    /// Numéro AMC (up to 10 digits, non zero).
+    public var number: UInt64
+    public init(number: UInt64) { self.number = number }
+    /// `true` for 1 to 10 digits, non zero.
+    public var isWellFormed: Bool { number > 0 && number <= 9_999_999_999 }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Claims
+import Crypto
+import Foundation
+
+/// Who signs: today a software key with a practitioner file (tests, demos, practices whose CPS key is held in
+/// software); the CPS in a reader plugs in through the same `ClaimSigner` seam.
+struct SignerOptions: ParsableArguments {
+    @Option(help: "PEM P-256 private key that signs FSEs and lots (software signer, marked as a test signer).")
+    var key: String?
+
+    @Option(help: "JSON file describing the practitioner's situation (billing number, convention, specialty…); see docs/fse-send.md.")
+    var practitioner: String?
+
+    @Option(help: "Folder of tariff tables. Default: $OPENVITALE_TARIFFS or Fixtures/tariffs next to the working directory.")
+    var tariffs: String?
+
+    struct PractitionerFile: Codable {
+        var billingNumber: String
+        var situationNumber: UInt8?
+        var practiceMode: UInt8?
+        var conventionCode: UInt8?
+        var specialty: UInt8?
+        var tariffZone: UInt8?
+        var ikZone: UInt8?
+        var maySignInvoice: Bool?
+        var maySignLot: Bool?
+    }
+
+    func load() throws -> (signer: any ClaimSigner, practitioner: PractitionerSituation) {
+        guard let key, let practitioner else {
+            throw SignerUnavailable(message: "no signer: give --key and --practitioner (the CPS card signer is not in this build yet)")
+        }
+        let pem: String
+        do { pem = try String(contentsOfFile: key, encoding: .utf8) } catch {
+            throw SignerUnavailable(message: "--key \(key): cannot read it")
+        }
+        let privateKey: P256.Signing.PrivateKey
+        do { privateKey = try P256.Signing.PrivateKey(pemRepresentation: pem) } catch {
+            throw SignerUnavailable(message: "--key \(key): not a PEM P-256 private key")
+        }
+        let file: PractitionerFile
+        do { file = try JSONDecoder().decode(PractitionerFile.self, from: Data(contentsOf: URL(fileURLWithPath: practitioner))) } catch {
+            throw SignerUnavailable(message: "--practitioner \(practitioner): \(error)")
+        }
+        let billing: BillingNumber
+        do { billing = try BillingNumber(file.billingNumber) } catch {
+            throw SignerUnavailable(message: "--practitioner \(practitioner): billingNumber: \(error)")
+        }
+        let situation = PractitionerSituation(
+            billingNumber: billing, situationNumber: file.situationNumber ?? 1, practiceMode: file.practiceMode ?? 0,
+            conventionCode: file.conventionCode ?? 1, specialty: file.specialty ?? 1, tariffZone: file.tariffZone ?? 10,
+            ikZone: file.ikZone ?? 0, maySignInvoice: file.maySignInvoice ?? true, maySignLot: file.maySignLot ?? true)
+        let signer = SoftwareClaimSigner(privateKey: privateKey, maySignInvoice: situation.maySignInvoice, maySignLot: situation.maySignLot, isTestCard: true)
+        return (signer, situation)
+    }
+
+    func tariffTable() throws -> TariffTable {
+        let path = tariffs ?? ProcessInfo.processInfo.environment["OPENVITALE_TARIFFS"] ?? "Fixtures/tariffs"
+        do { return try TariffTable(contentsOfDirectory: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("--tariffs \(path): \(error)")
+        }
+    }
+}
+
+struct SignerUnavailable: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

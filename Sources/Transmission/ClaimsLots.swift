@@ -1,0 +1,52 @@
+import Claims
+import Foundation
+
+/// How the outbox stores a signed FSE: the encoded FSE record (docs/fse-format.md) followed by its 64-byte
+/// signature.
+public enum OutboxFSE {
+    /// The bytes stored for `signed`.
+    public static func bytes(_ signed: SignedFSE) throws -> [UInt8] {
+        var bytes = try signed.fse.encoded()
+        bytes += signed.signature.rawRepresentation
+        return bytes
+    }
+
+    /// The signed FSE stored as `bytes`.
+    public static func signedFSE(_ bytes: [UInt8]) throws -> SignedFSE {
+        guard bytes.count > ClaimSignature.byteCount else { throw Outbox.Error("stored signed FSE too short (\(bytes.count) bytes)") }
+        let split = bytes.count - ClaimSignature.byteCount
+        return SignedFSE(fse: try FSE(decoding: bytes[..<split]), signature: try ClaimSignature(rawRepresentation: bytes[split...]))
+    }
+}
+
+/// Assembles outbox lots in the project's lot format (Claims' ``LotEncoder``) and signs them with the CPS
+/// (any ``ClaimSigner``).
+public struct ClaimsLotAssembler: LotAssembler {
+    public let signer: any ClaimSigner
+    /// The clock used for the lot's creation date and time (Europe/Paris).
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init(signer: any ClaimSigner) { self.signer = signer }
+
+    public func assemble(_ request: LotRequest) async throws -> [UInt8] {
+        let invoices = try request.fses.map { try OutboxFSE.signedFSE($0.signedFSE) }
+        guard let first = invoices.first else { throw Outbox.Error("lot \(request.lotNumber) has no FSE") }
+        guard let number = UInt32(exactly: request.lotNumber), number >= 1, number <= LotNumberStore.maximum else {
+            throw Outbox.Error("lot number \(request.lotNumber) out of range")
+        }
+        let sender = try BillingNumber(request.billingNumber)
+        let date = now()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Paris")!
+        let c = calendar.dateComponents([.hour, .minute, .second], from: date)
+        let header = LotHeader(
+            sender: sender, lotNumber: number, creationDate: ClaimDate.today(now: date),
+            creationTime: UInt32(c.hour! * 10000 + c.minute! * 100 + c.second!), destination: first.fse.destination,
+            count: invoices.count, signer: signer.identity)
+        var encoder = LotEncoder()
+        let digest = try encoder.encodeUnsigned(header: header, invoices: invoices, indices: invoices.indices)
+        let signature = try await signer.sign(digest: digest, purpose: .lot)
+        encoder.appendSignature(signature)
+        return encoder.buffer
+    }
+}

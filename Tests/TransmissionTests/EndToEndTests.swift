@@ -1,0 +1,185 @@
+import Crypto
+import Foundation
+import Gateway
+import TestSupport
+import Testing
+import Transmission
+
+/// A practice set up on disk for `fse-send` and `insurer-gateway`: CPS key (software signer), practitioner
+/// file, gateway registry and token, outbox.
+struct Practice {
+    let folder: TemporaryFolder
+    let practitioner = TestPractitioner("101234567")
+
+    init() throws {
+        folder = try TemporaryFolder()
+        try practitioner.key.pemRepresentation.write(toFile: folder.path("cps-key.pem"), atomically: true, encoding: .utf8)
+        try #"{"billingNumber":"101234567","conventionCode":1,"specialty":1}"#.write(toFile: folder.path("practitioner.json"), atomically: true, encoding: .utf8)
+        try PractitionerRegistry([practitioner.registration]).write(to: URL(fileURLWithPath: folder.path("registry.json")))
+        _ = FileManager.default.createFile(atPath: folder.path("token"), contents: Data(practitioner.token.utf8), attributes: [.posixPermissions: 0o600])
+    }
+
+    var outboxPath: String { folder.path("outbox.sqlite") }
+
+    func startGateway(port: Int = 0, flags: [String] = [], name: String = "gateway") async throws -> GatewayProcess {
+        try await GatewayProcess.start(folder: folder, registry: folder.path("registry.json"), database: folder.path("gateway.sqlite"), port: port, flags: flags, name: name)
+    }
+
+    /// `fse-send` with the practice's options.
+    func fseSend(_ command: String, _ arguments: [String], gateway: String, name: String, extra: [String] = []) throws -> ChildProcess {
+        try ChildProcess("fse-send", [command] + arguments + [
+            "--outbox", outboxPath, "--gateway", gateway, "--token-file", folder.path("token"),
+        ] + (command == "returns" ? [] : ["--key", folder.path("cps-key.pem"), "--practitioner", folder.path("practitioner.json"),
+                                           "--tariffs", RepositoryPaths.fixtures.appendingPathComponent("tariffs").path]) + extra,
+                         folder: folder, name: name)
+    }
+
+    /// Writes a CSV of `count` valid claims (G with the médecin traitant, 30 €, 19 € AMO).
+    func writeClaims(_ count: Int, organisms: [String] = ["01 751 0001"]) throws -> String {
+        var text = "reference,care_date,nir,nir_key,birth_date,amo,parcours,acts,total_cents,amo_cents\n"
+        for i in 0..<count {
+            text += "R\(i),2026-11-20,1850578006084,91,1985-05-12,\(organisms[i % organisms.count]),T,G,3000,1900\n"
+        }
+        let path = folder.path("claims-\(count).csv")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func outbox() throws -> Outbox { try Outbox(path: outboxPath, logger: quietLogger) }
+}
+
+@Suite("fse-send and insurer-gateway end to end", .serialized)
+struct EndToEndTests {
+    @Test func submitFixturesThenReturns() async throws {
+        let practice = try Practice()
+        let gateway = try await practice.startGateway()
+        let files = ["day.csv", "day.jsonl"].map { RepositoryPaths.fixtures.appendingPathComponent("claims/\($0)").path }
+        let submit = try practice.fseSend("submit", files, gateway: gateway.baseURL, name: "submit")
+        let status = try await submit.wait()
+        #expect(status == 0, "stdout: \(submit.stdout)\nstderr: \(submit.stderr)")
+        #expect(submit.stdout.contains("12 claims read from 2 files"))
+        let counts = try gateway.counts()
+        #expect(counts.invoices == 12 && counts.distinctInvoices == 12)
+        let summary = try practice.outbox().summary()
+        #expect(summary.count(.paid) + summary.count(.rejected) == 12, "\(summary)")
+        // G with the médecin traitant: 19.00 € paid.
+        let first = try #require(try practice.outbox().claims().first)
+        #expect(first.state == .paid && first.paidCents == 1900)
+        let returns = try practice.fseSend("returns", [], gateway: gateway.baseURL, name: "returns")
+        #expect(try await returns.wait() == 0)
+        #expect(returns.stdout.contains("paid: \(summary.count(.paid)) FSE"))
+        #expect(!submit.stdout.contains("1850578006084") && !submit.stderr.contains("1850578006084"))
+        try await gateway.stop()
+    }
+
+    @Test func dryRunWritesLotFilesAndSendsNothing() async throws {
+        let practice = try Practice()
+        let lots = practice.folder.path("lots")
+        let run = try practice.fseSend("submit", [try practice.writeClaims(5, organisms: ["01 751 0001", "01 131 0003"]), "--dry-run", "--lot-dir", lots],
+                                       gateway: "http://127.0.0.1:9", name: "dry")
+        #expect(try await run.wait() == 0, "\(run.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: lots).sorted()
+        #expect(files == ["lot-000000001.bin", "lot-000000002.bin"])
+        #expect(try practice.outbox().summary().totalClaims == 0)
+    }
+
+    /// Every file of the bad corpus is refused with its reason and nothing reaches the gateway or the outbox.
+    @Test func badClaimFilesAreRefusedAndNothingIsSent() async throws {
+        let practice = try Practice()
+        let gateway = try await practice.startGateway()
+        let expectations: [(String, String)] = [
+            ("wrong-columns.csv", "unknown column 'patient_name'"),
+            ("latin1.csv", "latin1.csv:2: not valid UTF-8"),
+            ("decimal-amounts.csv", "decimal-amounts.csv:2: total_cents: '30.00' is not whole cents"),
+            ("decimal-amounts.jsonl", "total_cents: '30.5' is not whole cents"),
+            ("unknown-act.csv", "unknown-act.csv:2"),
+            ("huge-line.csv", "huge-line.csv:2: line of"),
+            ("empty.csv", "empty file"),
+            ("header-only.csv", "no claims"),
+            ("field-count.csv", "field-count.csv:2: 7 fields"),
+            ("broken.jsonl", "broken.jsonl:2: not a JSON object"),
+            ("nir-key.csv", "nir-key.csv:2: nir_key"),
+            ("future-date.csv", "future-date.csv:2"),
+            ("wrong-total.csv", "wrong-total.csv:2: total_cents: 2500 differs"),
+        ]
+        for (file, message) in expectations {
+            let path = RepositoryPaths.fixtures.appendingPathComponent("claims/bad/\(file)").path
+            let run = try practice.fseSend("submit", [path], gateway: gateway.baseURL, name: file)
+            let status = try await run.wait()
+            #expect(status == 65, "\(file): exit \(status), stderr: \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(file): expected '\(message)' in: \(run.stderr)")
+            #expect(run.stderr.contains("nothing was sent"), "\(file)")
+            #expect(!run.stderr.contains("1850578006084"), "\(file) echoes a NIR")
+        }
+        #expect(try gateway.counts() == .init(acceptedLots: 0, refusedLots: 0, invoices: 0, distinctInvoices: 0, paid: 0, paidCents: 0))
+        #expect(try practice.outbox().summary().totalClaims == 0)
+        try await gateway.stop()
+    }
+
+    @Test func skipInvalidSendsTheGoodLines() async throws {
+        let practice = try Practice()
+        let gateway = try await practice.startGateway()
+        let path = RepositoryPaths.fixtures.appendingPathComponent("claims/bad/latin1.csv").path
+        let run = try practice.fseSend("submit", [path, "--skip-invalid"], gateway: gateway.baseURL, name: "skip")
+        #expect(try await run.wait() == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("latin1.csv:2"))
+        #expect(try gateway.counts().invoices == 1)
+        try await gateway.stop()
+    }
+
+    /// fse-send is SIGKILLed in the middle of sending, then resumed: every claim reaches the gateway once.
+    @Test func killedMidSendThenResumed() async throws {
+        let practice = try Practice()
+        let gateway = try await practice.startGateway(flags: ["--latency-ms", "150"])
+        let claims = try practice.writeClaims(40)
+        let run = try practice.fseSend("submit", [claims, "--max-fses-per-lot", "2"], gateway: gateway.baseURL, name: "killed")
+        try await Wait.until("a few lots accepted", timeout: .seconds(60)) { try gateway.counts().acceptedLots >= 3 }
+        run.kill(SIGKILL)
+        _ = try await run.wait()
+        #expect(try gateway.counts().acceptedLots < 20)
+        let resume = try practice.fseSend("resume", [], gateway: gateway.baseURL, name: "resume")
+        #expect(try await resume.wait() == 0, "\(resume.stdout)\n\(resume.stderr)")
+        let counts = try gateway.counts()
+        #expect(counts.acceptedLots == 20 && counts.invoices == 40 && counts.distinctInvoices == 40 && counts.refusedLots == 0)
+        let summary = try practice.outbox().summary()
+        #expect(summary.count(.paid) == 40, "\(summary)")
+        #expect(summary.lots[.acknowledged] == 20)
+        try await gateway.stop()
+    }
+
+    /// The gateway crashes in the middle of a write and is restarted while fse-send keeps retrying.
+    @Test func gatewayCrashesMidWriteAndRestarts() async throws {
+        let practice = try Practice()
+        let first = try await practice.startGateway(flags: ["--crash-during-write", "3"], name: "gateway-1")
+        let port = first.port
+        let claims = try practice.writeClaims(12)
+        let run = try practice.fseSend("submit", [claims, "--max-fses-per-lot", "2", "--attempts", "100", "--deadline", "90"], gateway: first.baseURL, name: "crash")
+        let status = try await first.child.wait(timeout: .seconds(60))
+        #expect(status != 0)  // killed itself mid-write
+        #expect(try first.counts().acceptedLots == 2)
+        let second = try await practice.startGateway(port: port, name: "gateway-2")
+        #expect(try await run.wait() == 0, "\(run.stdout)\n\(run.stderr)")
+        let counts = try second.counts()
+        #expect(counts.acceptedLots == 6 && counts.invoices == 12 && counts.distinctInvoices == 12)
+        #expect(try practice.outbox().summary().count(.paid) == 12)
+        try await second.stop()
+    }
+
+    /// The gateway is down when fse-send starts; `resume` finishes once it is up.
+    @Test func gatewayDownAtStartThenUp() async throws {
+        let practice = try Practice()
+        let probe = try await practice.startGateway(name: "probe")
+        let port = probe.port
+        try await probe.stop()
+        let claims = try practice.writeClaims(6)
+        let run = try practice.fseSend("submit", [claims, "--max-fses-per-lot", "3", "--attempts", "2", "--deadline", "2"], gateway: "http://127.0.0.1:\(port)", name: "down")
+        #expect(try await run.wait() == 75, "\(run.stderr)")
+        #expect(run.stderr.contains("fse-send resume"))
+        let gateway = try await practice.startGateway(port: port, flags: ["--unavailable-first", "3"])
+        let resume = try practice.fseSend("resume", [], gateway: gateway.baseURL, name: "up")
+        #expect(try await resume.wait() == 0, "\(resume.stderr)")
+        #expect(try gateway.counts().invoices == 6)
+        #expect(try practice.outbox().summary().count(.paid) == 6)
+        try await gateway.stop()
+    }
+}
