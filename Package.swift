@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Gateway", "TestSupport", "Transmission",
+                "Daemon", "Gateway", "TestSupport", "Transmission", "Claims", "Vitale", "CPS", "PCSC", "Emulator", "VPCD",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

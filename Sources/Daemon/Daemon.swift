@@ -1,3 +1,4 @@
+import Claims
 import Foundation
 import Hummingbird
 import Logging
@@ -15,6 +16,9 @@ public final class Daemon: Sendable {
     public let outbox: Outbox
     public let events: EventHub
     public let sender: OutboxSender
+    /// The practitioner's session (CPS with PIN verified, or software signer).
+    public let sessions: SessionStore
+    public let claims: ClaimService
     let apiToken: String
     let logger: Logger
     let boundAddress = LockedValue<BoundAddress?>(nil)
@@ -38,9 +42,9 @@ public final class Daemon: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    /// Opens the state (outbox), reads the tokens and prepares the services; nothing runs until ``run()``.
-    /// `signing` replaces the CPS-backed signing (tests).
-    public init(configuration: DaemonConfiguration, logger: Logger, signing: (any SigningSource)? = nil) throws {
+    /// Opens the state (outbox), reads the tokens, the tariffs and a software signer if configured, and
+    /// prepares the services; nothing runs until ``run()``. `session` opens a session at once (tests, embedding).
+    public init(configuration: DaemonConfiguration, logger: Logger, session: PractitionerSession? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         try Self.prepareStateDirectory(configuration.stateDirectory)
@@ -60,9 +64,22 @@ public final class Daemon: Sendable {
         } catch {
             throw StartupError("\(configuration.outboxPath): cannot open the outbox: \(error)")
         }
-        events = EventHub()
-        sender = OutboxSender(outbox: outbox, client: client, signing: signing ?? NoSessionSigning(),
-                              configuration: configuration, events: events, logger: logger)
+        let tariffs: TariffTable
+        do { tariffs = try TariffTable(contentsOfDirectory: URL(fileURLWithPath: configuration.tariffsDirectory)) } catch {
+            throw StartupError("tariffsDirectory \(configuration.tariffsDirectory): \(error)")
+        }
+        var initial = session
+        if initial == nil, let software = configuration.softwareSigner {
+            initial = try SoftwareSignerLoader.load(software)
+        }
+        let events = EventHub()
+        self.events = events
+        sessions = SessionStore(initial)
+        let sender = OutboxSender(outbox: outbox, client: client, signing: SessionSigning(sessions: sessions),
+                                  configuration: configuration, events: events, logger: logger)
+        self.sender = sender
+        claims = ClaimService(outbox: outbox, sessions: sessions, tariffs: tariffs, events: events, logger: logger,
+                              afterSigning: { sender.wake() })
     }
 
     static func prepareStateDirectory(_ path: String) throws {
@@ -156,6 +173,11 @@ public final class Daemon: Sendable {
             logger: logger)
     }
 
+    /// The claim-file fields of the beneficiary at `position` on the card in the reader.
+    func cardBeneficiaryFields(_ position: Int) async -> Result<[String: String], ClaimCreationError> {
+        .failure(ClaimCreationError(status: 409, code: "no_card", message: "no carte Vitale has been read: insert it, or give a 'patient'"))
+    }
+
     func addRoutes(to api: RouterGroup<DaemonRequestContext>) {
         api.get("/status") { _, _ in
             let summary = try self.outbox.summary()
@@ -197,11 +219,57 @@ public final class Daemon: Sendable {
             }
             return APIResponse.json(.ok, ClaimView(claim))
         }
+        api.post("/claims") { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 256 << 10)
+            do {
+                let result = try await self.claims.create(body: Array(buffer: body), cardBeneficiary: { position in
+                    await self.cardBeneficiaryFields(position)
+                })
+                var view = ClaimCreatedView(claim: ClaimView(result.claim), created: result.created, signaturePending: result.signaturePending)
+                view.claim.source = nil
+                return APIResponse.json(result.created ? .created : .ok, view)
+            } catch {
+                return APIResponse.json(.init(code: error.status), ProblemView(error: error.code, message: error.message, problems: error.problems.isEmpty ? nil : error.problems))
+            }
+        }
+        api.get("/session") { _, _ in
+            guard let session = self.sessions.session else {
+                return APIResponse.json(.ok, SessionView(open: false))
+            }
+            return APIResponse.json(.ok, SessionView(open: true, origin: session.origin.rawValue, billingNumber: session.billingNumber,
+                                                     situation: Int(session.situation.situationNumber),
+                                                     maySignInvoice: session.situation.maySignInvoice, maySignLot: session.situation.maySignLot))
+        }
         api.post("/send") { _, _ in
             let report = await self.sender.sendNow()
             return APIResponse.json(.ok, report)
         }
     }
+}
+
+/// `POST /v1/claims` answer.
+struct ClaimCreatedView: Codable {
+    var claim: ClaimView
+    var created: Bool
+    var signaturePending: String?
+}
+
+/// An error answer with its problems.
+struct ProblemView: Codable {
+    var error: String
+    var message: String
+    var problems: [ClaimCreationError.Problem]?
+}
+
+/// `GET /v1/session`.
+struct SessionView: Codable {
+    var open: Bool
+    var origin: String?
+    var billingNumber: String?
+    var situation: Int?
+    var maySignInvoice: Bool?
+    var maySignLot: Bool?
 }
 
 /// `GET /v1/status`.
@@ -221,12 +289,6 @@ struct EventStreamCloser: Service {
     }
 }
 
-/// The signing source while no CPS session can exist: lots already assembled are still sent.
-struct NoSessionSigning: SigningSource {
-    func sessionBillingNumber() async -> String? { nil }
-    func signPendingFSEs(in outbox: Outbox) async throws -> Int { 0 }
-    func lotAssembler() async -> (any LotAssembler)? { nil }
-}
 
 /// A daemon started with ``Daemon/start()``.
 public struct RunningDaemon: Sendable {

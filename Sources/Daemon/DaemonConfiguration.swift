@@ -30,6 +30,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var allowNIRReveal: Bool = false
     /// Seconds to finish in-flight work after SIGTERM before it is cancelled.
     public var shutdownGracePeriod: Double = 20
+    /// The folder of tariff tables (NGAP, CCAM) claims are priced with.
+    public var tariffsDirectory: String = "/usr/share/openvitale/tariffs"
+    /// A software signer instead of the CPS (practices whose key is held in software, demos): nil to sign
+    /// with the CPS in ``cpsReader``.
+    public var softwareSigner: SoftwareSignerSettings?
     /// Log level (`trace` … `critical`).
     public var logLevel: Logger.Level = .info
     /// Log format: one JSON object per line, or `key=value` text.
@@ -45,6 +50,20 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public init(url: String, tokenFile: String) {
             self.url = url
             self.tokenFile = tokenFile
+        }
+    }
+
+    /// A software signing key and the practitioner's situation (the format of `fse-send --practitioner`).
+    public struct SoftwareSignerSettings: Sendable, Equatable {
+        /// PEM P-256 private key (mode 0600).
+        public var privateKeyFile: String
+        /// JSON: `{"billingNumber", "situationNumber"?, "practiceMode"?, "conventionCode"?, "specialty"?,
+        /// "tariffZone"?, "ikZone"?, "maySignInvoice"?, "maySignLot"?}`.
+        public var practitionerFile: String
+
+        public init(privateKeyFile: String, practitionerFile: String) {
+            self.privateKeyFile = privateKeyFile
+            self.practitionerFile = practitionerFile
         }
     }
 
@@ -67,6 +86,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     static let knownKeys: Set<String> = [
         "listen", "apiTokenFile", "stateDirectory", "vitaleReader", "cpsReader", "gateway", "sendInterval", "maxFSEsPerLot",
         "sendAttemptsPerRound", "sendRoundDeadline", "cpsSituation", "allowNIRReveal", "shutdownGracePeriod", "logLevel", "logFormat",
+        "tariffsDirectory", "softwareSigner",
     ]
 
     /// Reads a configuration file (JSON object; every key optional, unknown keys refused).
@@ -142,6 +162,17 @@ public struct DaemonConfiguration: Sendable, Equatable {
             c.allowNIRReveal = b
         }
         if let d = try number("shutdownGracePeriod", min: 0) { c.shutdownGracePeriod = d }
+        if let s = try string("tariffsDirectory") { c.tariffsDirectory = s }
+        if let v = object["softwareSigner"], !(v is NSNull) {
+            guard let g = v as? [String: Any] else { throw Problem("\(name): 'softwareSigner' must be an object {\"privateKeyFile\", \"practitionerFile\"}") }
+            for key in g.keys.sorted() where key != "privateKeyFile" && key != "practitionerFile" {
+                throw Problem("\(name): unknown key 'softwareSigner.\(key)' (known: privateKeyFile, practitionerFile)")
+            }
+            guard let key = g["privateKeyFile"] as? String, !key.isEmpty, let practitioner = g["practitionerFile"] as? String, !practitioner.isEmpty else {
+                throw Problem("\(name): 'softwareSigner' needs both 'privateKeyFile' and 'practitionerFile'")
+            }
+            c.softwareSigner = SoftwareSignerSettings(privateKeyFile: key, practitionerFile: practitioner)
+        }
         if let s = try string("logLevel") {
             guard let level = Logger.Level(rawValue: s) else {
                 throw Problem("\(name): 'logLevel' must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -37,6 +37,30 @@ public enum SecretFile {
         return token
     }
 
+    /// Reads a whole secret file (e.g. a PEM key) after the same ownership and mode checks as ``read(_:)``.
+    public static func readText(_ path: String) throws(Problem) -> String {
+        try checkOwnerOnly(path)
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw Problem("\(path): cannot read the file as UTF-8 text")
+        }
+        return text
+    }
+
+    static func checkOwnerOnly(_ path: String) throws(Problem) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw Problem("\(path): cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw Problem("\(path): not a regular file") }
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 == 0 else {
+            throw Problem("\(path): mode \(String(mode, radix: 8)), readable by other users; run chmod 600 \(path)")
+        }
+        guard info.st_uid == geteuid() else {
+            throw Problem("\(path): belongs to uid \(info.st_uid), not to the daemon's user (uid \(geteuid()))")
+        }
+    }
+
     /// Reads the token in `path`, first creating the file (mode 0600, its folder 0700 when created) with a new
     /// random token when it does not exist.
     public static func readOrCreate(_ path: String) throws(Problem) -> String {

@@ -22,6 +22,7 @@ struct DaemonSkeletonTests {
         c.apiTokenFile = folder.path("api-token")
         c.stateDirectory = folder.path("state")
         c.sendInterval = 3600
+        c.tariffsDirectory = tariffsDirectory
         if let gatewayURL {
             try writeSecret(alice.token, to: folder.path("gateway-token"))
             c.gateway = .init(url: gatewayURL, tokenFile: folder.path("gateway-token"))
@@ -54,36 +55,57 @@ struct DaemonSkeletonTests {
         try await running.stop()
     }
 
-    @Test func claimsGoToTheGatewayAndComeBackPaid() async throws {
-        var gatewayConfig = GatewayConfiguration(databasePath: folder.path("gateway.sqlite"), registry: PractitionerRegistry([alice.registration]))
-        gatewayConfig.port = 0
-        let gateway = try await InsurerGateway(configuration: gatewayConfig, processor: FakeLotProcessor(), logger: quietLogger).start()
-        let signing = FakeSigning(billingNumber: alice.billingNumber, key: alice.key)
-        let daemon = try Daemon(configuration: try configuration(gatewayURL: gateway.baseURL), logger: quietLogger, signing: signing)
-        // Three claims built (e.g. before a SIGKILL): the daemon signs, lots, sends them and fetches the returns.
-        let first = try daemon.outbox.reserve("invoice", count: 3, billingNumber: alice.billingNumber)
-        _ = try daemon.outbox.add((0..<3).map { i in
-            NewClaim(billingNumber: alice.billingNumber, invoiceNumber: String(format: "%09lld", first + Int64(i)), organism: "011750001",
-                     careDate: "2026-11-27", patientMasked: Masking.nir("185057800608436"), totalCents: 3000, amoCents: 1900, fse: Array("1900".utf8))
-        })
+    @Test func claimsThroughTheAPIGoToTheGatewayAndComeBackPaid() async throws {
+        let gateway = try await startGateway(folder: folder, registry: [alice.registration])
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: gateway.baseURL), logger: quietLogger, session: alice.session)
         let running = try await daemon.start()
         let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
         let events = EventRecorder(api: api)
         try await Wait.until("the event stream to be open") { daemon.events.subscriberCount == 1 }
-        let report = try await api.post("/v1/send")
-        #expect(report.status == 200)
+        let patient: [String: Any] = ["nir": "1850578006084", "nir_key": "91", "birth_date": "1985-05-12", "amo": "01 751 0001"]
+        var ids: [Int] = []
+        for i in 0..<3 {
+            let answer = try await api.post("/v1/claims", json: ["reference": "R\(i)", "patient": patient, "care_date": "2026-11-20", "parcours": "T", "acts": ["G"]])
+            #expect(answer.status == 201, "\(answer.text)")
+            let claim = try #require(answer.json["claim"] as? [String: Any])
+            #expect(claim["state"] as? String == "signed" && claim["totalCents"] as? Int == 3000 && claim["amoCents"] as? Int == 1900)
+            #expect(claim["patient"] as? String == "1 85 ** ** *** *** **")
+            ids.append(try #require(claim["id"] as? Int))
+        }
+        // A retry with the same reference answers the same claim, creates nothing.
+        let retry = try await api.post("/v1/claims", json: ["reference": "R1", "patient": patient, "care_date": "2026-11-20", "parcours": "T", "acts": ["G"]])
+        #expect(retry.status == 200 && (retry.json["claim"] as? [String: Any])?["id"] as? Int == ids[1])
+        #expect(try await api.post("/v1/send").status == 200)
         try await Wait.until("the 3 claims paid") {
             _ = try await api.post("/v1/send")
             let paid = try await api.get("/v1/claims?state=paid").json["claims"] as? [[String: Any]]
             return paid?.count == 3
         }
-        let claims = try #require(try await api.get("/v1/claims").json["claims"] as? [[String: Any]])
-        #expect(claims.allSatisfy { ($0["patient"] as? String) == "1 85 ** ** *** *** **" && ($0["paidCents"] as? Int) == 1900 })
+        let claim = try await api.get("/v1/claims/\(ids[0])").json
+        #expect(claim["paidCents"] as? Int == 1900 && claim["state"] as? String == "paid")
         #expect(try gateway.store.counts().invoices == 3)
         try await Wait.until("lot.answered and returns events") { events.types.contains("lot.answered") && events.types.contains("returns") }
         try await running.stop()
         await events.stop()
         await gateway.stop()
+    }
+
+    @Test func invalidClaimsAreRefusedNamingTheFields() async throws {
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: nil), logger: quietLogger, session: alice.session)
+        let running = try await daemon.start()
+        let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
+        let bad = try await api.post("/v1/claims", json: ["patient": ["nir": "1850578006084", "nir_key": "92", "birth_date": "1985-05-12", "amo": "01 751 0001"],
+                                                          "care_date": "2026-11-20", "acts": ["ZZZ9"], "colour": "blue"])
+        #expect(bad.status == 422)
+        let fields = (bad.json["problems"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        #expect(fields.contains("colour"), "\(bad.text)")
+        #expect(!bad.text.contains("1850578006084"))
+        let rules = try await api.post("/v1/claims", json: ["patient": ["nir": "1850578006084", "nir_key": "92", "birth_date": "1985-05-12", "amo": "01 751 0001"],
+                                                            "care_date": "2026-11-20", "acts": ["G"]])
+        #expect(rules.status == 422 && rules.text.contains("nir_key"), "\(rules.text)")
+        #expect(try await api.post("/v1/claims", json: ["care_date": "2026-11-20", "acts": ["G"], "beneficiary": 1]).status == 409)
+        #expect(try daemon.outbox.summary().totalClaims == 0)
+        try await running.stop()
     }
 }
 

@@ -7,6 +7,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Transmission
+import Claims
+import TestSupport
 
 /// A temporary folder removed at the end of a test.
 final class TemporaryFolder: Sendable {
@@ -88,4 +90,41 @@ struct APIClient: Sendable {
 
     func get(_ path: String) async throws -> Answer { try await request(.GET, path) }
     func post(_ path: String, json: Any? = nil) async throws -> Answer { try await request(.POST, path, json: json) }
+}
+
+/// A practitioner registered with the test gateway, signing with a software key.
+struct TestPractitioner: Sendable {
+    let billingNumber: String
+    let keyBytes: [UInt8]
+    let token: String
+    var key: P256.Signing.PrivateKey { try! P256.Signing.PrivateKey(rawRepresentation: keyBytes) }
+
+    init(_ billingNumber: String, key: P256.Signing.PrivateKey = P256.Signing.PrivateKey()) {
+        self.billingNumber = billingNumber
+        keyBytes = Array(key.rawRepresentation)
+        token = PractitionerRegistry.newToken()
+    }
+
+
+    var registration: RegisteredPractitioner {
+        RegisteredPractitioner(billingNumber: billingNumber, label: "test", publicKey: Array(key.publicKey.x963Representation),
+                               tokenSHA256: PractitionerRegistry.hash(token: token))
+    }
+
+    /// A software session for this practitioner.
+    var session: PractitionerSession {
+        PractitionerSession(situation: PractitionerSituation(billingNumber: try! BillingNumber(billingNumber)),
+                            signer: SoftwareClaimSigner(privateKey: key), origin: .software)
+    }
+}
+
+var tariffsDirectory: String { RepositoryPaths.fixtures.appendingPathComponent("tariffs").path }
+
+/// A real insurer gateway on loopback, pricing with the fixture tariffs.
+func startGateway(folder: TemporaryFolder, registry: [RegisteredPractitioner], faults: FaultInjection = .init(), port: Int = 0) async throws -> RunningGateway {
+    var config = GatewayConfiguration(databasePath: folder.path("gateway.sqlite"), registry: PractitionerRegistry(registry))
+    config.port = port
+    config.faults = faults
+    let tariffs = try TariffTable(contentsOfDirectory: URL(fileURLWithPath: tariffsDirectory))
+    return try await InsurerGateway(configuration: config, processor: ClaimsLotProcessor(tariffs: tariffs), logger: quietLogger).start()
 }
