@@ -51,7 +51,7 @@ let package = Package(
             dependencies: ["ISO7816", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "VPCD", dependencies: ["ISO7816", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "VPCD", dependencies: ["ISO7816", "Emulator", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
 
         // MARK: Card decoders
         .target(name: "Vitale", dependencies: ["ISO7816"], swiftSettings: strict),

@@ -1,0 +1,62 @@
+import ISO7816
+
+/// The files of the CPS application (project's own layout, `docs/card-layout.md` 3.2).
+public enum CPSFile: String, Sendable, Hashable, CustomStringConvertible {
+    case holder, situations, certificate
+
+    public var description: String {
+        switch self {
+        case .holder: return "CPS holder file (EF C001, SFI 1)"
+        case .situations: return "CPS situations file (EF C002, SFI 2)"
+        case .certificate: return "CPS certificate file (EF C003, SFI 3)"
+        }
+    }
+}
+
+/// Why a CPS operation failed. Messages name the file, field or status word, never the PIN or a name.
+public enum CPSError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The ATR is not a CPS ATR.
+    case notACPS(atr: String)
+    /// The card was removed during the operation.
+    case cardRemoved(step: String)
+    /// The card does not answer.
+    case cardMute(step: String)
+    /// The reader or the PC/SC service went away.
+    case readerUnavailable(step: String, detail: String)
+    /// A status word the layout does not allow at this step.
+    case unexpectedStatus(StatusWord, step: String)
+    /// A file's BER-TLV structure is broken.
+    case corruptedTLV(file: CPSFile, offset: Int, reason: String)
+    /// A field is missing or breaks the layout.
+    case invalidField(file: CPSFile, field: String, problem: String)
+    /// The PIN is not 4 digits (nothing was sent to the card).
+    case invalidPINFormat
+    /// The card refused the PIN; `triesLeft` tries remain before it blocks.
+    case wrongPIN(triesLeft: Int)
+    /// The PIN is blocked (no tries left): the card no longer signs.
+    case pinBlocked
+    /// The card asks for the PIN before signing.
+    case pinRequired
+    /// The digest to sign is not 32 bytes (SHA-256).
+    case invalidDigest(length: Int)
+    /// Any other transport failure.
+    case transport(step: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .notACPS(let atr): return "not a CPS (ATR \(atr))"
+        case .cardRemoved(let step): return "CPS removed during \(step)"
+        case .cardMute(let step): return "mute CPS: no answer to \(step)"
+        case .readerUnavailable(let step, let detail): return "reader unavailable during \(step): \(detail)"
+        case .unexpectedStatus(let sw, let step): return "\(step): CPS answered \(sw) (\(sw.meaning))"
+        case .corruptedTLV(let file, let offset, let reason): return "corrupted \(file): malformed BER-TLV at byte \(offset): \(reason)"
+        case .invalidField(let file, let field, let problem): return "\(file), \(field): \(problem)"
+        case .invalidPINFormat: return "the PIN (code porteur) must be 4 digits"
+        case .wrongPIN(let n): return "wrong PIN (code porteur): \(n) tr\(n == 1 ? "y" : "ies") left before the card blocks"
+        case .pinBlocked: return "the CPS PIN is blocked (no tries left): the card cannot sign"
+        case .pinRequired: return "the CPS asks for the PIN (code porteur) before signing"
+        case .invalidDigest(let n): return "a digest of \(n) bytes cannot be signed: the CPS signs SHA-256 digests (32 bytes)"
+        case .transport(let step, let detail): return "\(step): \(detail)"
+        }
+    }
+}

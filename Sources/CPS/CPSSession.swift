@@ -1,0 +1,191 @@
+import ISO7816
+
+/// The state of the CPS PIN (code porteur).
+public enum PINStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Verified since the card was last powered on: the card signs.
+    case verified
+    /// Not verified; `triesLeft` tries before the card blocks.
+    case notVerified(triesLeft: Int)
+    /// Blocked (no tries left).
+    case blocked
+
+    public var description: String {
+        switch self {
+        case .verified: return "verified"
+        case .notVerified(let n): return "not verified, \(n) tr\(n == 1 ? "y" : "ies") left"
+        case .blocked: return "blocked"
+        }
+    }
+}
+
+/// A CPS (carte de professionnel de santé) in a reader: reads the holder, situations and certificate, checks
+/// and verifies the PIN, and signs SHA-256 digests (`docs/card-layout.md`, section 3).
+///
+/// Works over any ``CardChannel``. Every call sends its APDUs in order; callers that share the card with
+/// other programs wrap a sequence in a PC/SC transaction.
+public struct CPSSession: Sendable {
+    /// The CPS application identifier (`D2 50 00 00 03 'OV-CPS'`, project's own).
+    public static let aid: [UInt8] = [0xD2, 0x50, 0x00, 0x00, 0x03, 0x4F, 0x56, 0x2D, 0x43, 0x50, 0x53]
+    /// The PIN reference.
+    public static let pinReference: UInt8 = 0x01
+
+    /// The channel to the card.
+    public let channel: any CardChannel
+    /// The card's ATR.
+    public let atr: [UInt8]
+
+    /// True when `atr` is a CPS ATR: CPS 3 (IAS-ECC CPx, matched with OpenSC's mask) or the other known CPS ATRs.
+    public static func isCPS(atr: [UInt8]) -> Bool {
+        let cps3: [UInt8] = [0x3B, 0xAC, 0x00, 0x40, 0x2A, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x00, 0x03, 0x10, 0x00, 0x90, 0x00]
+        let mask: [UInt8] = [0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF]
+        if atr.count == cps3.count, zip(zip(atr, cps3), mask).allSatisfy({ ($0.0 & $1) == ($0.1 & $1) }) { return true }
+        let v4: [UInt8] = [0x3B, 0xDC, 0x18, 0xFF, 0x00, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x00, 0x04, 0x01, 0x00, 0x90, 0x00]
+        return atr == v4
+    }
+
+    /// A session on the card behind `channel`; throws ``CPSError/notACPS(atr:)`` for another card.
+    public init(channel: any CardChannel, atr: [UInt8]) throws(CPSError) {
+        guard Self.isCPS(atr: atr) else { throw .notACPS(atr: Hex.encode(atr, separator: " ")) }
+        self.channel = channel
+        self.atr = atr
+    }
+
+    // MARK: Reading
+
+    /// Reads the holder, the situations and the certificate (4 APDUs when each file fits in 256 bytes).
+    public func read() async throws(CPSError) -> PractitionerCard {
+        try await selectApplication()
+        let holder = try CPSParser.holder(try await readFile(sfi: 1, file: .holder))
+        let situations = try CPSParser.situations(try await readFile(sfi: 2, file: .situations))
+        let certificate = try CPSCertificate.parse(try await readFile(sfi: 3, file: .certificate))
+        return PractitionerCard(
+            atr: Hex.encode(atr, separator: " "), holder: holder, situations: situations, certificate: certificate)
+    }
+
+    /// Selects the CPS application (no FCI).
+    public func selectApplication() async throws(CPSError) {
+        let step = "SELECT CPS application"
+        let r = try await send(try build { try CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x0C, data: Self.aid) }, step: step)
+        guard r.statusWord == .success else { throw .unexpectedStatus(r.statusWord, step: step) }
+    }
+
+    // MARK: PIN
+
+    /// Asks the card for the PIN state without presenting a PIN (`00 20 00 01`): no try is used.
+    public func pinStatus() async throws(CPSError) -> PINStatus {
+        let step = "VERIFY (PIN status)"
+        let r = try await send(try build { try CommandAPDU(ins: 0x20, p1: 0x00, p2: Self.pinReference) }, step: step)
+        if r.statusWord == .success { return .verified }
+        if r.statusWord == .authenticationBlocked { return .blocked }
+        if let n = r.statusWord.triesLeft { return n == 0 ? .blocked : .notVerified(triesLeft: n) }
+        throw .unexpectedStatus(r.statusWord, step: step)
+    }
+
+    /// Presents the PIN. Returns when the card accepted it; throws ``CPSError/wrongPIN(triesLeft:)`` or
+    /// ``CPSError/pinBlocked`` otherwise, ``CPSError/invalidPINFormat`` (without touching the card) when `pin`
+    /// is not 4 digits.
+    public func verifyPIN(_ pin: String) async throws(CPSError) {
+        let bytes = Array(pin.utf8)
+        guard bytes.count == 4, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw .invalidPINFormat }
+        let step = "VERIFY (PIN)"
+        let r = try await send(try build { try .verify(reference: Self.pinReference, pin: bytes) }, step: step)
+        if r.statusWord == .success { return }
+        if r.statusWord == .authenticationBlocked { throw .pinBlocked }
+        if let n = r.statusWord.triesLeft { throw n == 0 ? .pinBlocked : .wrongPIN(triesLeft: n) }
+        throw .unexpectedStatus(r.statusWord, step: step)
+    }
+
+    // MARK: Signing
+
+    /// Signs a SHA-256 digest with the card's P-256 key (PSO: COMPUTE DIGITAL SIGNATURE); returns the raw
+    /// 64-byte `r ‖ s` signature. The PIN must have been verified since the card was powered on.
+    public func sign(digest: [UInt8]) async throws(CPSError) -> [UInt8] {
+        guard digest.count == 32 else { throw .invalidDigest(length: digest.count) }
+        let step = "PSO: COMPUTE DIGITAL SIGNATURE"
+        let command = try build { try CommandAPDU(ins: 0x2A, p1: 0x9E, p2: 0x9A, data: digest, ne: 256) }
+        var r = try await send(command, step: step)
+        if r.statusWord == .conditionsNotSatisfied {
+            // The CPS application is not the current DF (another program selected elsewhere): select, retry once.
+            try await selectApplication()
+            r = try await send(command, step: step)
+        }
+        switch r.statusWord {
+        case .success:
+            guard r.data.count == 64 else {
+                throw .unexpectedStatus(r.statusWord, step: "\(step): \(r.data.count)-byte signature, expected 64")
+            }
+            return r.data
+        case .securityStatusNotSatisfied: throw .pinRequired
+        case .authenticationBlocked: throw .pinBlocked
+        default: throw .unexpectedStatus(r.statusWord, step: step)
+        }
+    }
+
+    // MARK: Transport
+
+    func build(_ make: () throws -> CommandAPDU) throws(CPSError) -> CommandAPDU {
+        do { return try make() } catch { throw .transport(step: "building a command", detail: "\(error)") }
+    }
+
+    func send(_ command: CommandAPDU, step: String) async throws(CPSError) -> ResponseAPDU {
+        do {
+            return try await channel.send(command)
+        } catch let error as any CardTransportError {
+            switch error.transportFailure {
+            case .cardRemoved: throw .cardRemoved(step: step)
+            case .cardMute: throw .cardMute(step: step)
+            case .readerUnavailable, .serviceUnavailable: throw .readerUnavailable(step: step, detail: "\(error)")
+            case .other: throw .transport(step: step, detail: "\(error)")
+            }
+        } catch {
+            throw .transport(step: step, detail: "\(error)")
+        }
+    }
+
+    /// Reads a zero-padded file by SFI in 256-byte chunks until its end marker (a `00` tag byte).
+    func readFile(sfi: UInt8, file: CPSFile) async throws(CPSError) -> [UInt8] {
+        let step = "READ BINARY \(file)"
+        var data: [UInt8] = []
+        while true {
+            let offset = data.count
+            let command = try build { offset == 0 ? try .readBinary(sfi: sfi, offset: 0, ne: 256) : try .readBinary(offset: offset, ne: 256) }
+            let r = try await send(command, step: step)
+            if r.statusWord == .wrongP1P2, offset > 0 { break }
+            guard r.statusWord == .success || r.statusWord == .endOfFile else { throw .unexpectedStatus(r.statusWord, step: step) }
+            data.append(contentsOf: r.data)
+            if let end = Self.contentEnd(data) { return Array(data[..<end]) }
+            if r.statusWord == .endOfFile || r.data.count < 256 { break }
+            guard data.count <= 16 * 1024 else {
+                throw .invalidField(file: file, field: "file", problem: "exceeds 16384 bytes without an end marker")
+            }
+        }
+        return data
+    }
+
+    /// The index of the first `00` where a top-level tag would start; nil when the bytes end first.
+    static func contentEnd(_ bytes: [UInt8]) -> Int? {
+        var p = 0
+        while p < bytes.count {
+            if bytes[p] == 0 { return p }
+            if bytes[p] & 0x1F == 0x1F {
+                p += 1
+                while p < bytes.count, bytes[p] & 0x80 != 0 { p += 1 }
+            }
+            p += 1
+            guard p < bytes.count else { return nil }
+            let first = bytes[p]
+            p += 1
+            var length = Int(first)
+            if first > 0x80 {
+                let n = Int(first & 0x7F)
+                guard n <= 4, bytes.count - p >= n else { return nil }
+                length = 0
+                for _ in 0..<n { length = length << 8 | Int(bytes[p]); p += 1 }
+            } else if first == 0x80 {
+                return nil
+            }
+            p += length
+        }
+        return nil
+    }
+}
