@@ -74,13 +74,16 @@ public actor ClaimService {
             switch Self.text(value, acts: key == "acts") {
             case .success(let text?): fields[key] = text
             case .success(nil): break
-            case .failure(let reason): problems.append(.init(field: key, reason: reason))
+            case .failure(let reason): problems.append(.init(field: key, reason: reason.description))
             }
+        }
+        if let reference = fields["reference"], reference.count > 64 {
+            problems.append(.init(field: "reference", reason: "at most 64 characters"))
         }
         // Who: a beneficiary of the card in the reader, or a patient entered by hand.
         switch (object["beneficiary"], object["patient"]) {
         case (let b?, nil):
-            guard let position = (b as? NSNumber).flatMap({ $0 is Bool ? nil : Int(exactly: $0.doubleValue) }), position >= 1 else {
+            guard let n = b as? NSNumber, String(cString: n.objCType) != "c", let position = Int(exactly: n.doubleValue), position >= 1 else {
                 problems.append(.init(field: "beneficiary", reason: "must be the beneficiary's position on the card (1, 2, …)"))
                 break
             }
@@ -100,7 +103,7 @@ public actor ClaimService {
                 switch Self.text(value, acts: false) {
                 case .success(let text?): fields[key] = text
                 case .success(nil): break
-                case .failure(let reason): problems.append(.init(field: "patient.\(key)", reason: reason))
+                case .failure(let reason): problems.append(.init(field: "patient.\(key)", reason: reason.description))
                 }
             }
         case (nil, nil):
@@ -142,7 +145,7 @@ public actor ClaimService {
         let id: ClaimID
         do {
             let number = try outbox.reserve("invoice", count: 1, billingNumber: billing)
-            guard let invoice = UInt32(exactly: number) else { throw Outbox.Error("invoice numbers exhausted") }
+            guard let invoice = UInt32(exactly: number) else { throw Reason("invoice numbers exhausted") }
             fse.invoiceNumber = invoice
             id = try outbox.add(NewClaim(
                 billingNumber: billing, invoiceNumber: String(invoice), organism: fse.destination.description, careDate: fields["care_date"] ?? "",
@@ -170,20 +173,25 @@ public actor ClaimService {
     }
 
     /// A JSON value as claim-file text: strings, integers, booleans; `acts` also as an array of strings.
-    static func text(_ value: Any, acts: Bool) -> Result<String?, String> {
+    struct Reason: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    static func text(_ value: Any, acts: Bool) -> Result<String?, Reason> {
         switch value {
         case is NSNull: return .success(nil)
         case let s as String: return .success(s.trimmingCharacters(in: .whitespaces).isEmpty ? nil : s.trimmingCharacters(in: .whitespaces))
         case let n as NSNumber:
             if String(cString: n.objCType) == "c" { return .success(n.boolValue ? "1" : "0") }
             let d = n.doubleValue
-            guard d == d.rounded(), abs(d) < 1e15 else { return .failure("must be a whole number (amounts are integer cents)") }
+            guard d == d.rounded(), abs(d) < 1e15 else { return .failure(Reason("must be a whole number (amounts are integer cents)")) }
             return .success(String(Int64(d)))
         case let list as [Any] where acts:
-            guard let strings = list as? [String], !strings.isEmpty else { return .failure("must be a non-empty array of act strings, e.g. [\"G\", \"MT\"]") }
+            guard let strings = list as? [String], !strings.isEmpty else { return .failure(Reason("must be a non-empty array of act strings, e.g. [\"G\", \"MU\"]")) }
             return .success(strings.joined(separator: ";"))
         default:
-            return .failure(acts ? "must be a string or an array of strings" : "must be a string or a number")
+            return .failure(Reason(acts ? "must be a string or an array of strings" : "must be a string or a number"))
         }
     }
 }

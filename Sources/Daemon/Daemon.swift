@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 import Transmission
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +20,9 @@ public final class Daemon: Sendable {
     /// The practitioner's session (CPS with PIN verified, or software signer).
     public let sessions: SessionStore
     public let claims: ClaimService
+    /// The Vitale and CPS slots.
+    public let slots: CardSlots
+    let slotEvents: (@Sendable () -> AsyncStream<SlotEvent>)?
     let apiToken: String
     let logger: Logger
     let boundAddress = LockedValue<BoundAddress?>(nil)
@@ -44,7 +48,10 @@ public final class Daemon: Sendable {
 
     /// Opens the state (outbox), reads the tokens, the tariffs and a software signer if configured, and
     /// prepares the services; nothing runs until ``run()``. `session` opens a session at once (tests, embedding).
-    public init(configuration: DaemonConfiguration, logger: Logger, session: PractitionerSession? = nil) throws {
+    ///
+    /// `cards` replaces pcscd (its connector and its event stream) for in-process use.
+    public init(configuration: DaemonConfiguration, logger: Logger, session: PractitionerSession? = nil,
+                cards: (connector: any CardConnector, events: @Sendable () -> AsyncStream<SlotEvent>)? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         try Self.prepareStateDirectory(configuration.stateDirectory)
@@ -80,6 +87,10 @@ public final class Daemon: Sendable {
         self.sender = sender
         claims = ClaimService(outbox: outbox, sessions: sessions, tariffs: tariffs, events: events, logger: logger,
                               afterSigning: { sender.wake() })
+        let connector = cards?.connector ?? Self.systemCardConnector()
+        slotEvents = cards?.events ?? Self.systemSlotEvents()
+        slots = CardSlots(configuration: configuration, connector: connector, events: events, sessions: sessions, logger: logger,
+                          onSessionOpened: { sender.wake() })
     }
 
     static func prepareStateDirectory(_ path: String) throws {
@@ -128,6 +139,7 @@ public final class Daemon: Sendable {
         var config = ServiceGroupConfiguration(
             services: [
                 .init(service: sender),
+                .init(service: CardWatcher(slots: slots, events: slotEvents, logger: logger)),
                 .init(service: app),
                 .init(service: EventStreamCloser(events: events)),
             ],
@@ -143,6 +155,7 @@ public final class Daemon: Sendable {
         router.get("/v1/health") { _, _ in APIResponse.json(.ok, ["status": "ok"]) }
         let api = router.group("/v1").add(middleware: BearerAuthentication(token: apiToken))
         addRoutes(to: api)
+        addCardRoutes(to: api)
         let bind: BindAddress
         switch configuration.listen {
         case .tcp(let host, let port): bind = .hostname(host, port: port)
@@ -173,18 +186,17 @@ public final class Daemon: Sendable {
             logger: logger)
     }
 
-    /// The claim-file fields of the beneficiary at `position` on the card in the reader.
-    func cardBeneficiaryFields(_ position: Int) async -> Result<[String: String], ClaimCreationError> {
-        .failure(ClaimCreationError(status: 409, code: "no_card", message: "no carte Vitale has been read: insert it, or give a 'patient'"))
-    }
-
     func addRoutes(to api: RouterGroup<DaemonRequestContext>) {
         api.get("/status") { _, _ in
             let summary = try self.outbox.summary()
-            return APIResponse.json(.ok, StatusView(outbox: OutboxView(summary), sender: self.sender.currentStatus, eventSubscribers: self.events.subscriberCount))
+            let session = self.sessions.session
+            return APIResponse.json(.ok, StatusView(
+                vitale: await self.slots.vitale.name, cps: CPSView(await self.slots.cps).state, pin: CPSView(await self.slots.cps).pin,
+                session: session.map { $0.origin.rawValue }, outbox: OutboxView(summary), sender: self.sender.currentStatus,
+                eventSubscribers: self.events.subscriberCount))
         }
         api.get("/events") { request, _ in
-            let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+            let last = request.headers.first { $0.name.canonicalName == "last-event-id" }.flatMap { Int64($0.value) }
             return ServerSentEvents.response(events: self.events, lastEventID: last)
         }
         api.get("/claims") { request, _ in
@@ -229,7 +241,7 @@ public final class Daemon: Sendable {
                 var view = ClaimCreatedView(claim: ClaimView(result.claim), created: result.created, signaturePending: result.signaturePending)
                 view.claim.source = nil
                 return APIResponse.json(result.created ? .created : .ok, view)
-            } catch {
+            } catch let error as ClaimCreationError {
                 return APIResponse.json(.init(code: error.status), ProblemView(error: error.code, message: error.message, problems: error.problems.isEmpty ? nil : error.problems))
             }
         }
@@ -274,6 +286,10 @@ struct SessionView: Codable {
 
 /// `GET /v1/status`.
 struct StatusView: Codable {
+    var vitale: String
+    var cps: String
+    var pin: String?
+    var session: String?
     var outbox: OutboxView
     var sender: OutboxSender.SenderStatus
     var eventSubscribers: Int

@@ -20,8 +20,11 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
+        write(level: event.level, message: event.message, metadata: event.metadata)
+    }
+
+    func write(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?) {
         var fields: [String: String] = [:]
         for (k, v) in metadata { fields[k] = "\(v)" }
         if let provided = metadataProvider?.get() { for (k, v) in provided { fields[k] = "\(v)" } }

@@ -6,7 +6,6 @@ import Gateway
 import NIOCore
 import Testing
 import Transmission
-import Synchronization
 
 /// The daemon's API, lifecycle and outbox wiring against a real gateway over loopback (fake lot format).
 @Suite("daemon API and sender")
@@ -69,7 +68,7 @@ struct DaemonSkeletonTests {
             #expect(answer.status == 201, "\(answer.text)")
             let claim = try #require(answer.json["claim"] as? [String: Any])
             #expect(claim["state"] as? String == "signed" && claim["totalCents"] as? Int == 3000 && claim["amoCents"] as? Int == 1900)
-            #expect(claim["patient"] as? String == "1 85 ** ** *** *** **")
+            #expect((claim["patient"] as? String)?.contains("**") == true && !answer.text.contains("1850578006084"))
             ids.append(try #require(claim["id"] as? Int))
         }
         // A retry with the same reference answers the same claim, creates nothing.
@@ -111,7 +110,7 @@ struct DaemonSkeletonTests {
 
 /// Records the types of the events of `GET /v1/events` (SSE), read line by line.
 final class EventRecorder: Sendable {
-    private let seen = Mutex<[String]>([])
+    private let seen = Box()
     private let task: Task<Void, Never>
 
     init(api: APIClient) {
@@ -135,6 +134,12 @@ final class EventRecorder: Sendable {
     }
 
     var types: [String] { seen.withLock { $0 } }
+
+    final class Box: @unchecked Sendable {
+        private var value: [String] = []
+        private let lock = NSLock()
+        func withLock<T>(_ body: (inout [String]) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&value) }
+    }
 
     func stop() async {
         task.cancel()

@@ -26,7 +26,7 @@ final class TemporaryFolder: Sendable {
 
 /// Writes `text` to `path` with `mode`.
 func writeSecret(_ text: String, to path: String, mode: Int = 0o600) throws {
-    FileManager.default.createFile(atPath: path, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: mode])
+    _ = FileManager.default.createFile(atPath: path, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: mode])
     chmod(path, mode_t(mode))
 }
 
