@@ -37,11 +37,8 @@ let package = Package(
     ],
     targets: [
         // MARK: PC/SC and APDUs
-        .systemLibrary(
-            name: "CPCSC",
-            pkgConfig: "libpcsclite",
-            providers: [.apt(["libpcsclite-dev"])]
-        ),
+        // A C target rather than a system library: pkg-config's -pthread would make SwiftPM warn (see CPCSC.h).
+        .target(name: "CPCSC"),
         .target(name: "ISO7816", swiftSettings: strict),
         .target(name: "PCSC", dependencies: ["CPCSC", "ISO7816"], swiftSettings: strict),
 
@@ -176,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TransmissionTests",
-            dependencies: ["Transmission", "Gateway", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Transmission", "Gateway", "Claims", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -5,10 +5,13 @@ Usage: pyscard-read-vitale.py "READER NAME"
 Prints one JSON object: {"atr": "...", "persons": [{"nom", "prenom", "naissance", "nir"}, ...]}.
 Uses only the public APDU sequence (docs/card-layout.md 2.5): SELECT MF, READ BINARY SFI 2, SELECT VITALE,
 READ BINARY SFI 2, with the T=0 rules (61XX -> GET RESPONSE, 6CXX -> resend with Le=XX).
-Exit status 2 with an error on stderr when the card cannot be read (e.g. removed).
+Exit status 3 with "card removed: ..." on stderr when the card was pulled out during the read (the
+failed exchange is followed by PC/SC's SCARD_W_REMOVED_CARD, 0x80100069, once pcscd has noticed), 2 with
+another error.
 """
 import json
 import sys
+import time
 
 from smartcard.System import readers
 from smartcard.util import toHexString
@@ -62,6 +65,26 @@ def read_sfi2(connection):
     return data
 
 
+class Removed(Exception):
+    pass
+
+
+def classify(connection, error):
+    """After a failed exchange, find out whether the card was removed: PC/SC says so (0x80100069) once
+    pcscd's presence poll has noticed, within a second or so."""
+    last = str(error)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            connection.transmit([0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00])
+        except Exception as again:  # pyscard raises several exception types here
+            last = str(again)
+            if "0x80100069" in last or "removed" in last.lower():
+                raise Removed(last)
+        time.sleep(0.1)
+    raise RuntimeError(last)
+
+
 def main():
     name = sys.argv[1]
     matching = [r for r in readers() if str(r) == name]
@@ -71,6 +94,15 @@ def main():
     connection = matching[0].createConnection()
     connection.connect()
     atr = toHexString(connection.getATR())
+    try:
+        return read(connection, atr)
+    except Removed:
+        raise
+    except Exception as error:
+        classify(connection, error)
+
+
+def read(connection, atr):
     _, sw = transmit(connection, [0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00])
     if sw != 0x9000:
         raise RuntimeError("SELECT MF answered %04X" % sw)
@@ -92,6 +124,9 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
+    except Removed as error:
+        print("card removed: %s" % error, file=sys.stderr)
+        sys.exit(3)
     except Exception as error:  # a removed card, a transmission error: report, exit 2
         print("%s: %s" % (type(error).__name__, error), file=sys.stderr)
         sys.exit(2)

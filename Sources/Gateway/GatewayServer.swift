@@ -60,6 +60,7 @@ public struct InsurerGateway: Sendable {
     func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: FaultMiddleware(faults: faults))
+        router.add(middleware: MethodMiddleware())
         router.get("/v1/health") { _, _ in
             json(.ok, ["status": "ok"])
         }
@@ -120,6 +121,9 @@ public struct InsurerGateway: Sendable {
             body = try await request.collectBody(upTo: configuration.maxLotBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             return problem(.contentTooLarge, "too_large", "a lot is at most \(configuration.maxLotBytes) bytes")
+        }
+        guard body.readableBytes > 0 else {
+            return problem(.badRequest, "bad_request", "the request body must be a lot (application/octet-stream), not empty")
         }
         let bytes = Array(buffer: body)
         let now = Date()
@@ -209,6 +213,31 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         context.practitioner = practitioner
+        return try await next(request, context)
+    }
+}
+
+/// 405 Method Not Allowed (with `Allow`) for a known path asked with a method the API does not define.
+struct MethodMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    static func allowed(_ path: String) -> [HTTPRequest.Method]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        switch Array(parts) {
+        case ["v1", "health"], ["v1", "returns"]: return [.get]
+        case ["v1", "lots"]: return [.post]
+        case let p where p.count == 4 && p[0] == "v1" && p[1] == "lots" && p[3] == "arl": return [.get]
+        case let p where p.count == 3 && p[0] == "v1" && p[1] == "arl": return [.get]
+        default: return nil
+        }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let allowed = Self.allowed(request.uri.path), !allowed.contains(request.method) {
+            var response = problem(.methodNotAllowed, "method_not_allowed", "\(request.method) is not defined on \(request.uri.path)")
+            response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            return response
+        }
         return try await next(request, context)
     }
 }

@@ -38,7 +38,8 @@ public struct CommandAPDU: Hashable, Sendable, CustomStringConvertible {
         self.p2 = p2
         self.data = data
         self.ne = ne
-        self.extended = extended || data.count > 255 || (ne ?? 0) > 256
+        // A case 1 command has no length field to extend.
+        self.extended = (extended && (!data.isEmpty || ne != nil)) || data.count > 255 || (ne ?? 0) > 256
     }
 
     /// The ISO case of this command's encoding.

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Controls the test machine's pcscd through `Hardware/pcscd-ctl`, the same script the test command uses.
 public enum PCSCDaemon {
@@ -9,8 +12,17 @@ public enum PCSCDaemon {
         public var description: String { "Hardware/pcscd-ctl \(command) exited \(status): \(output)" }
     }
 
-    /// Starts pcscd with the project's readers unless one runs already.
-    public static func ensureRunning() throws { _ = try run("start") }
+    /// Starts pcscd with the project's readers unless one runs already. Runs `pcscd-ctl start` once per process;
+    /// later calls return at once.
+    public static func ensureRunning() throws {
+        try startedOnce.withLock { started in
+            guard !started else { return }
+            _ = try run("start")
+            started = true
+        }
+    }
+
+    private static let startedOnce = LockedFlag()
 
     /// True when the running pcscd was started by `pcscd-ctl` (so tests may restart it).
     public static func isOwned() -> Bool { ((try? run("status")) ?? "").contains("started by pcscd-ctl") }
@@ -19,26 +31,70 @@ public enum PCSCDaemon {
     public static func restart() throws { _ = try run("restart") }
 
     /// Stops the pcscd that `pcscd-ctl` started (without starting it again).
-    public static func stop() throws { _ = try run("stop") }
+    public static func stop() throws {
+        startedOnce.withLock { $0 = false }
+        _ = try run("stop")
+    }
 
     /// Starts it again after ``stop()``.
     public static func start() throws { _ = try run("start") }
 
+    /// Runs `Hardware/pcscd-ctl <command>` and returns its output. Spawned with `posix_spawn` and reaped with
+    /// `waitpid` (Foundation's `Process.waitUntilExit` was seen to hang when the script leaves pcscd behind).
     @discardableResult
     static func run(_ command: String) throws -> String {
-        let process = Process()
-        process.executableURL = RepositoryPaths.hardware.appendingPathComponent("pcscd-ctl")
-        process.arguments = [command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw ControlError(command: command, status: process.terminationStatus, output: output)
+        let script = RepositoryPaths.hardware.appendingPathComponent("pcscd-ctl").path
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("openvitale-pcscd-ctl-\(getpid())-\(UUID().uuidString).log").path
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let arguments = [script, command]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, script, &actions, nil, &argv, environ)
+        guard spawned == 0 else {
+            throw ControlError(command: command, status: -1, output: String(cString: strerror(spawned)))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exitCode = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        guard exitCode == 0 else {
+            throw ControlError(command: command, status: exitCode, output: output)
         }
         return output
+    }
+}
+
+extension PCSCDaemon {
+    /// Runs `body` (which may restart pcscd) once no other test, in this process or another, holds a test reader,
+    /// and keeps new leases waiting until it returns. `body` gets a test reader of its own.
+    public static func withExclusiveUse<T>(
+        deadline: Duration = .seconds(120), _ body: (TestReaderLease) async throws -> T
+    ) async throws -> T {
+        try ensureRunning()
+        return try await TestReaders.withExclusiveUse(deadline: deadline) {
+            let lease = try await TestReaders.lease(deadline: deadline, shareUsersLock: false)
+            defer { lease.release() }
+            return try await body(lease)
+        }
+    }
+}
+
+/// A Bool behind a lock.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func withLock<T>(_ body: (inout Bool) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
     }
 }

@@ -9,6 +9,7 @@ public final class TestReaderLease: @unchecked Sendable {
     /// 0 to 5.
     public let index: Int
     private let fd: Int32
+    private let usersFD: Int32
 
     /// The pcscd name prefix of the reader (`"OpenVitale Test 3"`); slot names add `" 00 00"`-style suffixes.
     public var friendlyName: String { "OpenVitale Test \(index)" }
@@ -17,20 +18,45 @@ public final class TestReaderLease: @unchecked Sendable {
     /// The vpcd TCP port of slot 1.
     public var slot1Port: UInt16 { slot0Port + 1 }
 
-    init(index: Int, fd: Int32) {
-        self.index = index
-        self.fd = fd
+    /// The name pcscd gives slot `slot` (0 or 1) of this reader: `"OpenVitale Test 3 00 01"` (pcscd names readers
+    /// `"<FRIENDLYNAME> %02X %02X"`, a number among readers of the same name, then the slot).
+    public func readerName(slot: Int) -> String {
+        "\(friendlyName) 00 0\(slot)"
     }
 
-    /// Gives the reader back (also done on deinit).
-    public func release() { close(fd) }
+    init(index: Int, fd: Int32, usersFD: Int32) {
+        self.index = index
+        self.fd = fd
+        self.usersFD = usersFD
+    }
 
-    deinit { close(fd) }
+    private let lock = NSLock()
+    private var released = false
+
+    /// Gives the reader back (also done on deinit).
+    public func release() {
+        lock.withLock {
+            guard !released else { return }
+            released = true
+            close(fd)
+            if usersFD >= 0 { close(usersFD) }
+        }
+    }
+
+    deinit { release() }
 }
 
 /// Hands out the virtual test readers.
+///
+/// Every lease also holds a shared lock on `/tmp/openvitale-pcscd-users.lock`; the one test that restarts pcscd
+/// (``PCSCDaemon/withExclusiveUse(deadline:_:)``) takes it exclusively, after announcing itself through
+/// `/tmp/openvitale-pcscd-restart.lock` so that no new lease starts meanwhile. Tests in other processes and
+/// other test targets are thus never disturbed by the restart: they wait for it.
 public enum TestReaders {
     public static let count = 6
+
+    static let usersLockPath = "/tmp/openvitale-pcscd-users.lock"
+    static let restartLockPath = "/tmp/openvitale-pcscd-restart.lock"
 
     public struct Unavailable: Error, CustomStringConvertible {
         public var description: String { "no OpenVitale test reader became free before the deadline" }
@@ -38,19 +64,78 @@ public enum TestReaders {
 
     /// Makes sure pcscd runs with the project's readers, then leases a free test reader, waiting up to `deadline`.
     public static func lease(deadline: Duration = .seconds(120)) async throws -> TestReaderLease {
-        try PCSCDaemon.ensureRunning()
+        try await lease(deadline: deadline, shareUsersLock: true)
+    }
+
+    static func lease(deadline: Duration, shareUsersLock: Bool) async throws -> TestReaderLease {
+        try await onOwnThread { try PCSCDaemon.ensureRunning() }
         let clock = ContinuousClock()
         let end = clock.now + deadline
+        var usersFD: Int32 = -1
+        if shareUsersLock {
+            usersFD = try await acquireUsersLock(until: end)
+        }
         while true {
             for index in 0..<count {
                 let path = "/tmp/openvitale-test-reader-\(index).lock"
-                let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+                let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
                 guard fd >= 0 else { continue }
-                if flock(fd, LOCK_EX | LOCK_NB) == 0 { return TestReaderLease(index: index, fd: fd) }
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 { return TestReaderLease(index: index, fd: fd, usersFD: usersFD) }
                 close(fd)
             }
+            guard clock.now < end else {
+                if usersFD >= 0 { close(usersFD) }
+                throw Unavailable()
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Shared lock on the users file, taken only while no restart is pending.
+    private static func acquireUsersLock(until end: ContinuousClock.Instant) async throws -> Int32 {
+        let clock = ContinuousClock()
+        while true {
+            let restartFD = open(restartLockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
+            let usersFD = open(usersLockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
+            if restartFD >= 0, usersFD >= 0, flock(restartFD, LOCK_SH | LOCK_NB) == 0 {
+                let shared = flock(usersFD, LOCK_SH | LOCK_NB) == 0
+                close(restartFD)
+                if shared { return usersFD }
+            } else if restartFD >= 0 {
+                close(restartFD)
+            }
+            if usersFD >= 0 { close(usersFD) }
             guard clock.now < end else { throw Unavailable() }
             try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Exclusive use of pcscd: waits until no lease is held (and blocks new ones), then runs `body`.
+    static func withExclusiveUse<T>(deadline: Duration, _ body: () async throws -> T) async throws -> T {
+        let clock = ContinuousClock()
+        let end = clock.now + deadline
+        let restartFD = open(restartLockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
+        let usersFD = open(usersLockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
+        defer {
+            if usersFD >= 0 { close(usersFD) }
+            if restartFD >= 0 { close(restartFD) }
+        }
+        guard restartFD >= 0, usersFD >= 0 else { throw Unavailable() }
+        while flock(restartFD, LOCK_EX | LOCK_NB) != 0 {
+            guard clock.now < end else { throw ExclusiveUseUnavailable(deadline: deadline) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        while flock(usersFD, LOCK_EX | LOCK_NB) != 0 {
+            guard clock.now < end else { throw ExclusiveUseUnavailable(deadline: deadline) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await body()
+    }
+
+    public struct ExclusiveUseUnavailable: Error, CustomStringConvertible {
+        public var deadline: Duration
+        public var description: String {
+            "other tests kept test readers leased for \(deadline): pcscd could not be taken for exclusive use"
         }
     }
 }

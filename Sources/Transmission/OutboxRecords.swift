@@ -91,6 +91,15 @@ public struct LotRequest: Sendable {
     public var organism: String
     /// The signed FSEs, in order.
     public var fses: [(id: ClaimID, invoiceNumber: String, signedFSE: [UInt8])]
+
+    public init(lotID: LotID, billingNumber: String, lotNumber: Int64, organism: String,
+                fses: [(id: ClaimID, invoiceNumber: String, signedFSE: [UInt8])]) {
+        self.lotID = lotID
+        self.billingNumber = billingNumber
+        self.lotNumber = lotNumber
+        self.organism = organism
+        self.fses = fses
+    }
 }
 
 /// Counts and amounts per state.

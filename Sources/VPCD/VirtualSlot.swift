@@ -39,11 +39,18 @@ public final class VirtualSlot: @unchecked Sendable {
         public var apdusSinceInsertion: Int
         /// Connections made with the driver since the slot started.
         public var connections: Int
+        /// ATR requests answered on the current connection: at least 1 once pcscd has polled the card, so
+        /// pcscd knows it is there.
+        public var atrRequests: Int
         /// Faults in force.
         public var faults: [Fault]
     }
 
     public let mode: Mode
+    /// How long the slot stays empty after a removal (and after it starts) before a card is presented again.
+    /// pcscd notices a removal only by polling (about every 0.4 s): a card taken out and put back faster
+    /// than that leaves pcscd with a card it believes removed and never sees again.
+    public let minimumAbsence: Duration
     private let logger: Logger
     private let condition = NSCondition()
 
@@ -56,16 +63,26 @@ public final class VirtualSlot: @unchecked Sendable {
     private var listener: TCPSocket?
     private var boundPort: UInt16?
     private var apduCount = 0
+    private var atrRequests = 0
     private var connections = 0
     private var removeAfter: Int?
     private var mute = false
     private var slowMilliseconds = 0
     private var communicationErrors = 0
+    private var absentSince = Date()
 
-    public init(mode: Mode, logger: Logger = Logger(label: "openvitale.vpcd")) {
+    public init(mode: Mode, minimumAbsence: Duration = .seconds(1), logger: Logger = Logger(label: "openvitale.vpcd")) {
         self.mode = mode
+        self.minimumAbsence = minimumAbsence
         self.logger = logger
     }
+
+    private var minimumAbsenceSeconds: Double {
+        Double(minimumAbsence.components.seconds) + Double(minimumAbsence.components.attoseconds) / 1e18
+    }
+
+    /// When the card may be presented again (guarded by `condition`).
+    private var presentableFrom: Date { absentSince.addingTimeInterval(minimumAbsenceSeconds) }
 
     deinit {
         connection?.close()
@@ -85,6 +102,7 @@ public final class VirtualSlot: @unchecked Sendable {
         }
         running = true
         finished = false
+        absentSince = Date()
         let thread = Thread { [self] in
             switch mode {
             case .connect(let host, let port): runConnecting(host: host, port: port)
@@ -119,7 +137,10 @@ public final class VirtualSlot: @unchecked Sendable {
     public func insert(_ card: any VirtualCard) {
         card.powerOff()
         locked {
-            connection?.shutdown()
+            if let connection {
+                connection.shutdown()
+                absentSince = Date()
+            }
             self.card = card
             generation += 1
             apduCount = 0
@@ -134,6 +155,7 @@ public final class VirtualSlot: @unchecked Sendable {
     }
 
     private func removeLocked() {
+        if card != nil { absentSince = Date() }
         card = nil
         generation += 1
         connection?.shutdown()
@@ -195,7 +217,7 @@ public final class VirtualSlot: @unchecked Sendable {
         if slowMilliseconds > 0 { faults.append(.slow(milliseconds: slowMilliseconds)) }
         if communicationErrors > 0 { faults.append(.communicationError(count: communicationErrors)) }
         return Status(isCardPresent: card != nil, isConnected: connection != nil, apdusSinceInsertion: apduCount,
-                      connections: connections, faults: faults)
+                      connections: connections, atrRequests: connection != nil ? atrRequests : 0, faults: faults)
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
@@ -217,6 +239,9 @@ public final class VirtualSlot: @unchecked Sendable {
             while running && card == nil { condition.wait() }
             guard running, let card else { condition.unlock(); return }
             let myGeneration = generation
+            let from = presentableFrom
+            while running && generation == myGeneration && Date() < from { _ = condition.wait(until: from) }
+            guard running, generation == myGeneration else { condition.unlock(); continue }
             condition.unlock()
 
             let socket: TCPSocket
@@ -231,7 +256,7 @@ public final class VirtualSlot: @unchecked Sendable {
                 let until = Date().addingTimeInterval(backoff)
                 while running && generation == myGeneration && Date() < until { _ = condition.wait(until: until) }
                 condition.unlock()
-                backoff = min(backoff * 2, 1.0)
+                backoff = min(backoff * 2, 0.5)
                 continue
             }
             backoff = 0.05
@@ -255,8 +280,8 @@ public final class VirtualSlot: @unchecked Sendable {
             }
             condition.lock()
             guard running else { condition.unlock(); client.close(); return }
-            guard let card else {
-                // No card: the driver sees the connection close, i.e. an empty slot.
+            guard let card, Date() >= presentableFrom else {
+                // No card (or not out long enough): the driver sees the connection close, an empty slot.
                 condition.unlock()
                 client.close()
                 continue
@@ -279,6 +304,7 @@ public final class VirtualSlot: @unchecked Sendable {
         }
         connection = socket
         connections += 1
+        atrRequests = 0
         condition.broadcast()
         condition.unlock()
         logger.debug("connected to the vpcd driver", metadata: ["slot": "\(mode)"])
@@ -324,7 +350,9 @@ public final class VirtualSlot: @unchecked Sendable {
                 case 0x00: card.powerOff()
                 case 0x01: card.powerOn()
                 case 0x02: card.reset()
-                case 0x04: try send(card.atr)
+                case 0x04:
+                    try send(card.atr)
+                    locked { atrRequests += 1 }
                 default: logger.debug("unknown vpcd control", metadata: ["control": "\(payload[0])"])
                 }
                 continue

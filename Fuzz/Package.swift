@@ -1,0 +1,19 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for the parsers that read bytes from cards: BER-TLV, command/response APDUs, ATRs.
+// Build and run them with scripts/fuzz (it passes -sanitize=fuzzer,address to every module, so the parsers
+// themselves are instrumented); see README "Fuzzing". Each target's main hands its callback to libFuzzer's
+// LLVMFuzzerRunDriver.
+import PackageDescription
+
+let package = Package(
+    name: "OpenVitaleFuzz",
+    dependencies: [
+        .package(name: "OpenVitale", path: ".."),
+    ],
+    targets: [
+        .target(name: "FuzzerDriver"),
+        .executableTarget(name: "FuzzTLV", dependencies: ["FuzzerDriver", .product(name: "ISO7816", package: "OpenVitale")]),
+        .executableTarget(name: "FuzzAPDU", dependencies: ["FuzzerDriver", .product(name: "ISO7816", package: "OpenVitale")]),
+        .executableTarget(name: "FuzzATR", dependencies: ["FuzzerDriver", .product(name: "ISO7816", package: "OpenVitale")]),
+    ]
+)

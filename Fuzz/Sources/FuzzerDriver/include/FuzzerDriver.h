@@ -1,0 +1,10 @@
+// libFuzzer's driver, called from each fuzz target's main (SwiftPM renames a Swift executable's main, so the
+// main libFuzzer provides cannot be used directly).
+#ifndef FUZZER_DRIVER_H
+#define FUZZER_DRIVER_H
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif

@@ -1,0 +1,188 @@
+import CPS
+import Crypto
+import Emulator
+import ISO7816
+import Testing
+import Vitale
+
+@Suite("Vitale and CPS fixtures, in-process")
+struct InProcessTests {
+    @Test(arguments: Fixtures.goodVitaleNames)
+    func readsEveryVitaleFixture(_ name: String) async throws {
+        let image = try Fixtures.image(name)
+        let emulated = EmulatedCard(image: image)
+        let probe = ProbeChannel(emulated)
+        let card = try await VitaleReader().read(from: probe, atr: emulated.atr)
+        try expectMatches(card, image)
+        let files = try await VitaleReader().readFiles(from: EmulatedCard(image: image))
+        #expect(probe.count == minimalAPDUCount(files), "\(name): \(probe.count) APDUs")
+        if name == "single-insured.json" { #expect(probe.count == 5) }
+    }
+
+    @Test(arguments: Fixtures.goodVitaleNames)
+    func extendedReadsAreThreeReadsWhateverTheSize(_ name: String) async throws {
+        let image = try Fixtures.image(name)
+        let emulated = EmulatedCard(image: image)
+        let probe = ProbeChannel(emulated)
+        let card = try await VitaleReader(options: .init(extendedLength: true)).read(from: probe, atr: emulated.atr)
+        try expectMatches(card, image)
+        #expect(probe.count == 5)
+    }
+
+    @Test func answersThePractitionersQuestions() async throws {
+        func read(_ name: String) async throws -> VitaleCard {
+            let c = EmulatedCard(image: try Fixtures.image(name))
+            return try await VitaleReader().read(from: c, atr: c.atr)
+        }
+        let day = try CardDate("20260115")
+        let family = try await read("family.json")
+        #expect(family.beneficiaries.map(\.qualite?.code) == ["0", "2", "6", "6"])
+        #expect(family.beneficiaries.allSatisfy { family.coverage(of: $0, on: day).isCovered })
+        #expect(family.organismToBill?.code == "013490001")
+        let expired = try await read("card-expired.json")
+        #expect(expired.coverage(of: expired.beneficiaries[0], on: day).status == .cardNotValidOnDate)
+        let noRights = try await read("rights-expired.json")
+        #expect(noRights.coverage(of: noRights.beneficiaries[0], on: day).status == .noRightsOnDate)
+        let ald = try await read("ald.json")
+        #expect(ald.beneficiaries.contains { ald.coverage(of: $0, on: day).hasALD })
+        let tp = try await read("complementary-tiers-payant.json")
+        #expect(tp.beneficiaries.contains { tp.tiersPayant(for: $0, on: day).isPossible })
+        let noTP = try await read("complementary-without-tiers-payant.json")
+        #expect(noTP.beneficiaries.allSatisfy { !noTP.tiersPayant(for: $0, on: day).isPossible })
+        #expect(noTP.beneficiaries.contains { noTP.tiersPayant(for: $0, on: day).status == .refusedByIndicator })
+        let lunar = try await read("lunar-birth-date.json")
+        #expect(lunar.beneficiaries[0].dateOfBirth.isLunar)
+        let msa = try await read("regime-msa.json")
+        #expect(msa.organismToBill?.regime.code == "02")
+        let twins = try await read("twins.json")
+        #expect(Set(twins.beneficiaries.compactMap(\.rang)).isSuperset(of: [1, 2]))
+    }
+
+    // MARK: Errors
+
+    @Test func corruptedIdentityFile() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("corrupted-identity.json"))
+        await #expect {
+            try await VitaleReader().read(from: c, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.corruptedTLV(.identity, _, _) = error else { return false }
+            return true
+        }
+    }
+
+    @Test func wrongNIRKey() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("wrong-nir-key.json"))
+        await #expect {
+            try await VitaleReader().read(from: c, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.invalidNIR(_, _, .keyMismatch) = error else { return false }
+            return !"\(error)".contains("295109912611199") && !"\(error)".contains("MERCIER")
+        }
+    }
+
+    @Test func vitale1IsLegacy() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("vitale1.json"))
+        let probe = ProbeChannel(c)
+        await #expect {
+            try await VitaleReader().read(from: probe, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.legacyVitale1 = error else { return false }
+            return "\(error)".contains("legacy Vitale 1 card, not supported")
+        }
+        #expect(probe.count == 0)
+    }
+
+    @Test func cpsIsNotAVitale() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("cps-gp-secteur1.json"))
+        await #expect {
+            try await VitaleReader().read(from: c, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.notAVitaleCard = error else { return false }
+            return "\(error)".contains("not a carte Vitale")
+        }
+    }
+
+    @Test(arguments: 0...6)
+    func cardRemovedMidRead(after apdus: Int) async throws {
+        let c = EmulatedCard(image: try Fixtures.image("family.json"))
+        let probe = ProbeChannel(c, failure: .throwAfter(apdus, EmulatedCard.TransmitError.unpowered))
+        await #expect {
+            try await VitaleReader().read(from: probe, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.cardRemoved = error else { return false }
+            return true
+        }
+    }
+
+    @Test func muteCard() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("single-insured.json"))
+        let probe = ProbeChannel(c, failure: .throwAfter(2, ProbeChannel<EmulatedCard>.MuteError()))
+        await #expect {
+            try await VitaleReader().read(from: probe, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.cardMute = error else { return false }
+            return true
+        }
+    }
+
+    @Test func unexpectedStatusWord() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("single-insured.json"))
+        let probe = ProbeChannel(c, failure: .statusAfter(3, 0x6F00))
+        await #expect {
+            try await VitaleReader().read(from: probe, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.unexpectedStatus(let sw, _) = error else { return false }
+            return sw.rawValue == 0x6F00 && "\(error)".contains("6F00")
+        }
+    }
+
+    // MARK: CPS
+
+    @Test(arguments: Fixtures.cpsNames)
+    func readsEveryCPSFixture(_ name: String) async throws {
+        let image = try Fixtures.image(name)
+        let emulated = EmulatedCard(image: image)
+        let probe = ProbeChannel(emulated)
+        let session = try CPSSession(channel: probe, atr: emulated.atr)
+        let card = try await session.read()
+        try expectMatches(card, image)
+        #expect(probe.count == 4)
+        let key = try card.certificate.signingPublicKey()
+        let expected = try P256.Signing.PrivateKey(rawRepresentation: image.cps!.signingKey).publicKey
+        #expect(key.x963Representation == expected.x963Representation)
+    }
+
+    @Test func pinAndSigning() async throws {
+        let image = try Fixtures.image("cps-gp-secteur1.json")
+        let emulated = EmulatedCard(image: image)
+        let session = try CPSSession(channel: emulated, atr: emulated.atr)
+        let card = try await session.read()
+        let digest = Array(SHA256.hash(data: Array("an FSE".utf8)))
+        await #expect(throws: CPSError.pinRequired) { try await session.sign(digest: digest) }
+        #expect(try await session.pinStatus() == .notVerified(triesLeft: 3))
+        await #expect(throws: CPSError.invalidPINFormat) { try await session.verifyPIN("12a4") }
+        let wrong = image.cps!.pin == "0000" ? "1111" : "0000"
+        await #expect(throws: CPSError.wrongPIN(triesLeft: 2)) { try await session.verifyPIN(wrong) }
+        #expect(try await session.pinStatus() == .notVerified(triesLeft: 2))
+        try await session.verifyPIN(image.cps!.pin)
+        #expect(try await session.pinStatus() == .verified)
+        let raw = try await session.sign(digest: digest)
+        #expect(raw.count == 64)
+        let signature = try P256.Signing.ECDSASignature(rawRepresentation: raw)
+        let digestValue = SHA256.hash(data: Array("an FSE".utf8))
+        #expect(try card.certificate.signingPublicKey().isValidSignature(signature, for: digestValue))
+        // After a power cycle the PIN is asked again.
+        emulated.reset()
+        await #expect(throws: CPSError.pinRequired) { try await session.sign(digest: digest) }
+    }
+
+    @Test func blockedPIN() async throws {
+        let image = try Fixtures.image("cps-blocked.json")
+        let emulated = EmulatedCard(image: image)
+        let session = try CPSSession(channel: emulated, atr: emulated.atr)
+        _ = try await session.read()
+        #expect(try await session.pinStatus() == .blocked)
+        await #expect(throws: CPSError.pinBlocked) { try await session.verifyPIN(image.cps!.pin) }
+        await #expect(throws: CPSError.pinBlocked) { try await session.sign(digest: [UInt8](repeating: 1, count: 32)) }
+    }
+}
