@@ -39,7 +39,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .wrongCard: return "not a carte Vitale (`vitale cps`: not a CPS)"
         case .legacyVitale1: return "legacy Vitale 1 card, not supported"
         case .cardRemoved: return "card removed during the read"
-        case .pinRefused: return "`vitale cps --pin`: wrong or blocked PIN"
+        case .pinRefused: return "`vitale cps --pin-stdin`: wrong or blocked PIN"
         case .usage: return "invalid command-line usage"
         }
     }
