@@ -172,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TransmissionTests",
-            dependencies: ["Transmission", "Gateway", "Claims", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Transmission", "Gateway", "Claims", "PCSC", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Gateway", "TestSupport"], swiftSettings: strict),

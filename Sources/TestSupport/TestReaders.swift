@@ -39,7 +39,10 @@ public final class TestReaderLease: @unchecked Sendable {
             guard !released else { return }
             released = true
             close(fd)
-            if usersFD >= 0 { close(usersFD) }
+            if usersFD >= 0 {
+                close(usersFD)
+                TestReaders.heldLeases.add(-1)
+            }
         }
     }
 
@@ -80,7 +83,10 @@ public enum TestReaders {
                 let path = "/tmp/openvitale-test-reader-\(index).lock"
                 let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
                 guard fd >= 0 else { continue }
-                if flock(fd, LOCK_EX | LOCK_NB) == 0 { return TestReaderLease(index: index, fd: fd, usersFD: usersFD) }
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                    if usersFD >= 0 { heldLeases.add(1) }
+                    return TestReaderLease(index: index, fd: fd, usersFD: usersFD)
+                }
                 close(fd)
             }
             guard clock.now < end else {
@@ -91,13 +97,18 @@ public enum TestReaders {
         }
     }
 
+    /// Leases held by this process: a test already holding one may take another even while a restart is pending
+    /// (the restart waits for it anyway), so nested leases cannot deadlock with the restart test.
+    static let heldLeases = LockedCounter()
+
     /// Shared lock on the users file, taken only while no restart is pending.
     private static func acquireUsersLock(until end: ContinuousClock.Instant) async throws -> Int32 {
         let clock = ContinuousClock()
         while true {
             let restartFD = open(restartLockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
             let usersFD = open(usersLockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
-            if restartFD >= 0, usersFD >= 0, flock(restartFD, LOCK_SH | LOCK_NB) == 0 {
+            let nested = heldLeases.value > 0
+            if restartFD >= 0, usersFD >= 0, nested || flock(restartFD, LOCK_SH | LOCK_NB) == 0 {
                 let shared = flock(usersFD, LOCK_SH | LOCK_NB) == 0
                 close(restartFD)
                 if shared { return usersFD }
@@ -138,4 +149,14 @@ public enum TestReaders {
             "other tests kept test readers leased for \(deadline): pcscd could not be taken for exclusive use"
         }
     }
+}
+
+/// An Int behind a lock.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var value: Int { lock.withLock { count } }
+
+    func add(_ delta: Int) { lock.withLock { count += delta } }
 }

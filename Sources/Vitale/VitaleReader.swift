@@ -15,10 +15,15 @@ public struct VitaleReader: Sendable {
         public var extendedLength: Bool
         /// The largest file accepted (a card that streams data without an end marker is refused).
         public var maxFileSize: Int
+        /// How long one exchange may take before the card is declared mute (``VitaleError/cardMute(step:)``);
+        /// nil: wait as long as the transport does. Some readers (and pcscd's virtual driver) wait forever for
+        /// a card that stopped answering.
+        public var apduTimeout: Duration?
 
-        public init(extendedLength: Bool = false, maxFileSize: Int = 16 * 1024) {
+        public init(extendedLength: Bool = false, maxFileSize: Int = 16 * 1024, apduTimeout: Duration? = .seconds(5)) {
             self.extendedLength = extendedLength
             self.maxFileSize = maxFileSize
+            self.apduTimeout = apduTimeout
         }
     }
 
@@ -159,9 +164,15 @@ public struct VitaleReader: Sendable {
         return complete ? data : nil
     }
 
-    func send(_ channel: some CardChannel, _ command: CommandAPDU, step: String) async throws(VitaleError) -> ResponseAPDU {
+    func send<C: CardChannel>(_ channel: C, _ command: CommandAPDU, step: String) async throws(VitaleError) -> ResponseAPDU {
         do {
-            return try await channel.send(command)
+            guard let timeout = options.apduTimeout else { return try await channel.send(command) }
+            guard let response = try await withTimeout(timeout, { try await channel.send(command) }) else {
+                throw VitaleError.cardMute(step: step)
+            }
+            return response
+        } catch let error as VitaleError {
+            throw error
         } catch let error as any CardTransportError {
             switch error.transportFailure {
             case .cardRemoved: throw .cardRemoved(step: step)

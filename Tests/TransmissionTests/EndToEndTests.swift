@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Gateway
+import PCSC
 import TestSupport
 import Testing
 import Transmission
@@ -11,11 +12,31 @@ struct Practice {
     let folder: TemporaryFolder
     let practitioner = TestPractitioner("101234567")
 
-    init() throws {
+    /// A practice whose key is a software key, or the CPS of a card image (its billing number and key registered).
+    init(cardImage: URL? = nil) throws {
         folder = try TemporaryFolder()
         try practitioner.key.pemRepresentation.write(toFile: folder.path("cps-key.pem"), atomically: true, encoding: .utf8)
         try #"{"billingNumber":"101234567","conventionCode":1,"specialty":1}"#.write(toFile: folder.path("practitioner.json"), atomically: true, encoding: .utf8)
-        try PractitionerRegistry([practitioner.registration]).write(to: URL(fileURLWithPath: folder.path("registry.json")))
+        var registration = practitioner.registration
+        if let cardImage {
+            struct Image: Decodable {
+                struct CPS: Decodable {
+                    var signingKey: String
+                    var situations: [Situation]
+                }
+                struct Situation: Decodable { var billingNumber: String; var billingKey: String }
+                var cps: CPS
+            }
+            let image = try JSONDecoder().decode(Image.self, from: Data(contentsOf: cardImage))
+            let scalar = stride(from: 0, to: image.cps.signingKey.count, by: 2).map { i -> UInt8 in
+                let start = image.cps.signingKey.index(image.cps.signingKey.startIndex, offsetBy: i)
+                return UInt8(image.cps.signingKey[start..<image.cps.signingKey.index(start, offsetBy: 2)], radix: 16)!
+            }
+            let key = try P256.Signing.PrivateKey(rawRepresentation: scalar)
+            registration.billingNumber = image.cps.situations[0].billingNumber + image.cps.situations[0].billingKey
+            registration.publicKey = Array(key.publicKey.x963Representation)
+        }
+        try PractitionerRegistry([registration]).write(to: URL(fileURLWithPath: folder.path("registry.json")))
         _ = FileManager.default.createFile(atPath: folder.path("token"), contents: Data(practitioner.token.utf8), attributes: [.posixPermissions: 0o600])
     }
 
@@ -124,6 +145,40 @@ struct EndToEndTests {
         #expect(try await run.wait() == 0, "\(run.stderr)")
         #expect(run.stderr.contains("latin1.csv:2"))
         #expect(try gateway.counts().invoices == 1)
+        try await gateway.stop()
+    }
+
+    /// Through pcscd and the emulated CPS (`vitale-card` in a leased test reader): the card signs every FSE and
+    /// lot, the gateway verifies them with the card's registered key.
+    @Test func throughPcscdWithTheEmulatedCPS() async throws {
+        try PCSCDaemon.ensureRunning()
+        let lease = try await TestReaders.lease()
+        defer { lease.release() }
+        let image = RepositoryPaths.fixtures.appendingPathComponent("cards/cps-gp-secteur1.json")
+        let practice = try Practice(cardImage: image)
+        let reader = lease.readerName(slot: 0)
+        let context = try await PCSCContext()
+        try await context.waitForReader(reader)
+        let card = try ChildProcess("vitale-card", [image.path, "--port", String(lease.slot0Port), "--log-level", "warning"], folder: practice.folder, name: "cps")
+        try await context.waitForCard(in: reader)
+        _ = FileManager.default.createFile(atPath: practice.folder.path("pin"), contents: Data("1234\n".utf8), attributes: [.posixPermissions: 0o600])
+        let gateway = try await practice.startGateway()
+        let run = try ChildProcess("fse-send", [
+            "submit", RepositoryPaths.fixtures.appendingPathComponent("claims/day.csv").path,
+            "--reader", reader, "--pin-file", practice.folder.path("pin"), "--outbox", practice.outboxPath,
+            "--gateway", gateway.baseURL, "--token-file", practice.folder.path("token"),
+            "--tariffs", RepositoryPaths.fixtures.appendingPathComponent("tariffs").path,
+        ], folder: practice.folder, name: "card-submit")
+        #expect(try await run.wait() == 0, "\(run.stdout)\n\(run.stderr)")
+        let counts = try gateway.counts()
+        #expect(counts.acceptedLots >= 1 && counts.invoices == 8 && counts.distinctInvoices == 8)
+        let outbox = try practice.outbox()
+        #expect(try outbox.practitioners() == ["751000126"])
+        #expect(try outbox.summary().count(.paid) == 8)
+        card.kill(SIGKILL)
+        _ = try await card.wait(timeout: .seconds(20))
+        try await context.waitForCard(in: reader, present: false)
+        await context.release()
         try await gateway.stop()
     }
 

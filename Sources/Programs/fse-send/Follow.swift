@@ -23,7 +23,7 @@ struct Resume: AsyncParsableCommand {
         var signer: (any ClaimSigner)?
         if needsSigner || billing == nil {
             do {
-                let loaded = try signerOptions.load()
+                let loaded = try await signerOptions.load()
                 signer = loaded.signer
                 billing = loaded.practitioner.billingNumber.description
             } catch let error as SignerUnavailable {

@@ -3,9 +3,18 @@ import Claims
 import Crypto
 import Foundation
 
-/// Who signs: today a software key with a practitioner file (tests, demos, practices whose CPS key is held in
-/// software); the CPS in a reader plugs in through the same `ClaimSigner` seam.
+/// Who signs: the CPS in a PC/SC reader (`--reader`, `--pin-file`), or a software key with a practitioner file
+/// (`--key`, `--practitioner`: tests and demos), both through Claims' `ClaimSigner`.
 struct SignerOptions: ParsableArguments {
+    @Option(help: "PC/SC reader holding the practitioner's CPS (e.g. \"Virtual PCD 00 01\").")
+    var reader: String?
+
+    @Option(help: "File holding the CPS PIN (mode 0600; read once, never stored). Default: $OPENVITALE_CPS_PIN_FILE.")
+    var pinFile: String?
+
+    @Option(help: "CPS situation number to bill with (default: the first that may sign invoices and lots).")
+    var situation: Int?
+
     @Option(help: "PEM P-256 private key that signs FSEs and lots (software signer, marked as a test signer).")
     var key: String?
 
@@ -27,9 +36,19 @@ struct SignerOptions: ParsableArguments {
         var maySignLot: Bool?
     }
 
-    func load() throws -> (signer: any ClaimSigner, practitioner: PractitionerSituation) {
+    func load() async throws -> (signer: any ClaimSigner, practitioner: PractitionerSituation) {
+        if let reader {
+            guard let path = pinFile ?? ProcessInfo.processInfo.environment["OPENVITALE_CPS_PIN_FILE"] else {
+                throw SignerUnavailable(message: "--reader needs the CPS PIN: give --pin-file (or set OPENVITALE_CPS_PIN_FILE)")
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SignerUnavailable(message: "--pin-file \(path): cannot read it")
+            }
+            let opened = try await CardSignerOpener.open(reader: reader, pin: text.trimmingCharacters(in: .whitespacesAndNewlines), situationNumber: situation)
+            return (opened.signer, opened.practitioner)
+        }
         guard let key, let practitioner else {
-            throw SignerUnavailable(message: "no signer: give --key and --practitioner (the CPS card signer is not in this build yet)")
+            throw SignerUnavailable(message: "no signer: give --reader and --pin-file (CPS), or --key and --practitioner (software key)")
         }
         let pem: String
         do { pem = try String(contentsOfFile: key, encoding: .utf8) } catch {

@@ -48,7 +48,7 @@ struct Submit: AsyncParsableCommand {
             problems += result.problems
         }
         let signing: (signer: any ClaimSigner, practitioner: PractitionerSituation)
-        do { signing = try signerOptions.load() } catch let error as SignerUnavailable {
+        do { signing = try await signerOptions.load() } catch let error as SignerUnavailable {
             out.error(error.message)
             throw ExitCode(ExitStatus.unavailable)
         }
