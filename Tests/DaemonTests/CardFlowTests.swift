@@ -74,4 +74,46 @@ struct CardFlowTests {
         try await running.stop()
         await gateway.stop()
     }
+
+    @Test func pcscdLostAndReaderUnpluggedCloseTheSessionThenRecover() async throws {
+        let readers = InProcessReaders(readers: ["R 00 00", "R 00 01"])
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: nil, token: nil), logger: quietLogger, cards: (readers, readers.events))
+        let running = try await daemon.start()
+        let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
+        readers.insert(try Fixture.image("family"), in: "R 00 00")
+        readers.insert(try Fixture.image("cps-gp-secteur1"), in: "R 00 01")
+        try await Wait.until("the CPS read") { try await api.get("/v1/cps").json["pin"] as? String == "required" }
+        #expect(try await api.post("/v1/cps/pin", json: ["pin": "1234"]).status == 200)
+        #expect(try await api.get("/v1/card?wait=2000").json["state"] as? String == "present")
+
+        // pcscd goes away: cards forgotten, session closed; it comes back: cards read again, PIN asked again.
+        readers.send(.serviceLost("SCARD_E_NO_SERVICE"))
+        try await Wait.until("everything forgotten") {
+            let s = try await api.get("/v1/status").json
+            return s["vitale"] as? String == "no_reader" && s["cps"] as? String == "no_reader" && s["session"] == nil
+        }
+        readers.send(.serviceRestored)
+        readers.send(.readerAdded("R 00 00"))
+        readers.send(.readerAdded("R 00 01"))
+        readers.reappear(in: "R 00 00")
+        readers.reappear(in: "R 00 01")
+        try await Wait.until("cards read again") {
+            let card = try await api.get("/v1/card").json["state"] as? String
+            let pin = try await api.get("/v1/cps").json["pin"] as? String
+            return card == "present" && pin == "required"
+        }
+        #expect(try await api.post("/v1/cps/pin", json: ["pin": "1234"]).status == 200)
+
+        // The reader is unplugged and plugged back.
+        readers.send(.readerRemoved("R 00 01"))
+        readers.send(.readerRemoved("R 00 00"))
+        try await Wait.until("the reader gone") {
+            let s = try await api.get("/v1/status").json
+            return s["vitale"] as? String == "no_reader" && s["session"] == nil
+        }
+        readers.send(.readerAdded("R 00 00"))
+        readers.reappear(in: "R 00 00")
+        try await Wait.until("the card read again") { try await api.get("/v1/card").json["state"] as? String == "present" }
+        try await running.stop()
+    }
 }

@@ -31,6 +31,16 @@ final class InProcessReaders: CardConnector, @unchecked Sendable {
         continuation.yield(.cardRemoved(reader: reader))
     }
 
+    /// Sends a raw event (reader unplugged, pcscd lost …).
+    func send(_ event: SlotEvent) { continuation.yield(event) }
+
+    /// The card comes back after pcscd or the reader came back (powered again: PIN no longer verified).
+    func reappear(in reader: String) {
+        guard let card = card(in: reader) else { return }
+        _ = card.reset()
+        continuation.yield(.cardInserted(reader: reader, atr: card.atr))
+    }
+
     func card(in reader: String) -> EmulatedCard? { lock.withLock { cards[reader] } }
 
     func connect(reader: String) async throws -> any CardConnection {
