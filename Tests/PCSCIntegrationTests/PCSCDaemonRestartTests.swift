@@ -37,6 +37,7 @@ struct PCSCDaemonRestartTests {
 
             // A card connected before the restart.
             let before = try await VirtualTestCard(port: lease.slot0Port, atr: vitale2ATR, responder: TestApplet())
+            defer { before.remove() }
             try await context.waitForCard(in: reader)
             let oldCard = try await context.connect(to: reader)
             _ = try await oldCard.transmit([0x00, 0xB0, 0x00, 0x00, 23])
@@ -64,6 +65,7 @@ struct PCSCDaemonRestartTests {
 
             // Cards work again on the same context.
             let virtual = try await VirtualTestCard(port: lease.slot0Port, atr: vitale2ATR, responder: TestApplet())
+            defer { virtual.remove() }
             try await context.waitForCard(in: reader)
             let card = try await context.connect(to: reader)
             let reply = try await card.send(try CommandAPDU.readBinary(offset: 0, ne: 256))
