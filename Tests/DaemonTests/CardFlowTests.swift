@@ -38,8 +38,8 @@ struct CardFlowTests {
         let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
 
         readers.insert(try Fixture.image("family"), in: "R 00 00")
-        let card = try await api.get("/v1/card?wait=5000").json
-        #expect(card["state"] as? String == "present")
+        try await Wait.until("the card read") { try await api.get("/v1/card?wait=1000").json["state"] as? String == "present" }
+        let card = try await api.get("/v1/card").json
         let beneficiaries = try #require((card["card"] as? [String: Any])?["beneficiaries"] as? [[String: Any]])
         #expect(beneficiaries.count == 4)
         #expect(!(try await api.get("/v1/card").text.contains("178057505612343")))
@@ -84,7 +84,7 @@ struct CardFlowTests {
         readers.insert(try Fixture.image("cps-gp-secteur1"), in: "R 00 01")
         try await Wait.until("the CPS read") { try await api.get("/v1/cps").json["pin"] as? String == "required" }
         #expect(try await api.post("/v1/cps/pin", json: ["pin": "1234"]).status == 200)
-        #expect(try await api.get("/v1/card?wait=2000").json["state"] as? String == "present")
+        try await Wait.until("the card read") { try await api.get("/v1/card?wait=1000").json["state"] as? String == "present" }
 
         // pcscd goes away: cards forgotten, session closed; it comes back: cards read again, PIN asked again.
         readers.send(.serviceLost("SCARD_E_NO_SERVICE"))

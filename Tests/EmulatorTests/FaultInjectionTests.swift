@@ -23,9 +23,10 @@ struct FaultInjectionTests {
             return try #require(card)
         }
 
-        func stop() async {
+        /// Takes the card out and gives the reader back (synchronous, for `defer`; the context is released
+        /// when the bench is dropped).
+        func stop() {
             slot.stop()
-            await context.release()
             lease.release()
         }
     }
@@ -43,6 +44,7 @@ struct FaultInjectionTests {
     @Test("Removal in the middle of a read: the reader gets removedCard; the card answers again once reinserted")
     func removalMidRead() async throws {
         let bench = try await Self.bench()
+        defer { bench.stop() }
         let card = try await bench.insertAndConnect("family.json")
         // SELECT (61XX) and GET RESPONSE go through; the READ BINARY is in flight when the card is pulled out.
         _ = try await card.sendExpectingSuccess(Self.selectVitale)
@@ -54,22 +56,22 @@ struct FaultInjectionTests {
         _ = try await again.sendExpectingSuccess(Self.selectVitale)
         let nirs = try await again.sendExpectingSuccess(Self.readNIR)
         #expect(try persons(nirs).count == 4)
-        await bench.stop()
     }
 
     @Test("A communication error gives a truncated response; the next exchange works")
     func communicationError() async throws {
         let bench = try await Self.bench()
+        defer { bench.stop() }
         let card = try await bench.insertAndConnect("single-insured.json")
         bench.slot.inject(.communicationError(count: 1))
         await #expect(throws: PCSCError.truncatedResponse) { _ = try await card.transmit(Self.readNIR.bytes) }
         #expect(try await card.transmit(hex("00A4000C023F00")) == [0x90, 0x00])
-        await bench.stop()
     }
 
     @Test("A mute card holds the exchange until it is removed")
     func muteCard() async throws {
         let bench = try await Self.bench()
+        defer { bench.stop() }
         let card = try await bench.insertAndConnect("single-insured.json")
         bench.slot.inject(.mute)
         let exchange = Task { try await card.transmit(hex("00A4000C023F00")) }
@@ -78,12 +80,12 @@ struct FaultInjectionTests {
         let result = await exchange.result
         #expect(throws: PCSCError.self) { try result.get() }
         bench.slot.clearFaults()
-        await bench.stop()
     }
 
     @Test("A slow card answers after its delay")
     func slowCard() async throws {
         let bench = try await Self.bench()
+        defer { bench.stop() }
         let card = try await bench.insertAndConnect("single-insured.json")
         bench.slot.inject(.slow(milliseconds: 300))
         let clock = ContinuousClock()
@@ -91,6 +93,5 @@ struct FaultInjectionTests {
         #expect(try await card.transmit(hex("00A4000C023F00")) == [0x90, 0x00])
         #expect(clock.now - start >= .milliseconds(300))
         #expect(bench.slot.status.faults == [.slow(milliseconds: 300)])
-        await bench.stop()
     }
 }

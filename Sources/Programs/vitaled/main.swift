@@ -39,6 +39,9 @@ struct VitaledCommand: AsyncParsableCommand {
     @Option(name: .long, help: "File holding the gateway token (0600).")
     var gatewayTokenFile: String?
 
+    @Option(name: .long, help: "Folder of the NGAP/CCAM tariff tables claims are priced with.")
+    var tariffs: String?
+
     @Option(name: .long, help: "Seconds between background sending rounds.")
     var sendInterval: Double?
 
@@ -64,6 +67,7 @@ struct VitaledCommand: AsyncParsableCommand {
         if let stateDirectory { c.stateDirectory = stateDirectory }
         if let vitaleReader { c.vitaleReader = vitaleReader }
         if let cpsReader { c.cpsReader = cpsReader }
+        if let tariffs { c.tariffsDirectory = tariffs }
         if gatewayURL != nil || gatewayTokenFile != nil {
             guard let url = gatewayURL ?? c.gateway?.url, let file = gatewayTokenFile ?? c.gateway?.tokenFile else {
                 FileHandle.standardError.write(Data("vitaled: --gateway-url and --gateway-token-file go together (or complete the 'gateway' of the configuration)\n".utf8))
