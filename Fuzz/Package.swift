@@ -15,5 +15,8 @@ let package = Package(
         .executableTarget(name: "FuzzTLV", dependencies: ["FuzzerDriver", .product(name: "ISO7816", package: "OpenVitale")]),
         .executableTarget(name: "FuzzAPDU", dependencies: ["FuzzerDriver", .product(name: "ISO7816", package: "OpenVitale")]),
         .executableTarget(name: "FuzzATR", dependencies: ["FuzzerDriver", .product(name: "ISO7816", package: "OpenVitale")]),
+        // The claim builder's decoders, run by the gateway on untrusted bytes.
+        .executableTarget(name: "FuzzFSE", dependencies: ["FuzzerDriver", .product(name: "Claims", package: "OpenVitale")]),
+        .executableTarget(name: "FuzzLot", dependencies: ["FuzzerDriver", .product(name: "Claims", package: "OpenVitale")]),
     ]
 )
