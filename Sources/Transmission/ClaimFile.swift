@@ -10,6 +10,12 @@ public struct ClaimFileRow: Sendable, Equatable {
     /// Field name → value (only fields present and non-empty).
     public var fields: [String: String]
 
+    public init(file: String, line: Int, fields: [String: String]) {
+        self.file = file
+        self.line = line
+        self.fields = fields
+    }
+
     /// `file:line`, for reports.
     public var location: String { "\(file):\(line)" }
 }

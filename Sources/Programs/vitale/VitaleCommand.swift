@@ -13,7 +13,7 @@ struct VitaleCommand: AsyncParsableCommand {
             Exit codes:
             \(ExitStatus.table)
             """,
-        subcommands: [Readers.self, Read.self, Watch.self, CPSCommand.self])
+        subcommands: [Readers.self, Read.self, Watch.self, CPSCommand.self, Bench.self])
 }
 
 /// The exit codes of `vitale`, documented in `--help` and docs/vitale-command.md.
