@@ -22,5 +22,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzCards",
             dependencies: ["FuzzerDriver", .product(name: "Vitale", package: "OpenVitale")]),
+        // The claim builder's decoders, run by the gateway on untrusted bytes.
+        .executableTarget(name: "FuzzFSE", dependencies: ["FuzzerDriver", .product(name: "Claims", package: "OpenVitale")]),
+        .executableTarget(name: "FuzzLot", dependencies: ["FuzzerDriver", .product(name: "Claims", package: "OpenVitale")]),
     ]
 )
