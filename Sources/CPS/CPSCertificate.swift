@@ -87,3 +87,45 @@ public struct CPSCertificate: Sendable, Hashable, Codable {
             encoded: cert.bytes)
     }
 }
+
+extension CPSCertificate {
+    private enum CodingKeys: String, CodingKey {
+        case version, nationalId, holderName, publicKey, notBefore, notAfter, isTestCard, issuedByTestAuthority, encoded
+    }
+
+    /// JSON carries the public key and the encoded certificate as hex text (the key as `insurer-gateway register
+    /// --public-key` takes it), not as arrays of numbers.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(nationalId, forKey: .nationalId)
+        try c.encode(holderName, forKey: .holderName)
+        try c.encode(Hex.encode(publicKey), forKey: .publicKey)
+        try c.encode(notBefore, forKey: .notBefore)
+        try c.encode(notAfter, forKey: .notAfter)
+        try c.encode(isTestCard, forKey: .isTestCard)
+        try c.encode(issuedByTestAuthority, forKey: .issuedByTestAuthority)
+        try c.encode(Hex.encode(encoded), forKey: .encoded)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func hex(_ key: CodingKeys) throws -> [UInt8] {
+            let text = try c.decode(String.self, forKey: key)
+            guard let bytes = Hex.decode(text) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "not hexadecimal")
+            }
+            return bytes
+        }
+        self.init(
+            version: try c.decode(Int.self, forKey: .version),
+            nationalId: try c.decode(String.self, forKey: .nationalId),
+            holderName: try c.decode(String.self, forKey: .holderName),
+            publicKey: try hex(.publicKey),
+            notBefore: try c.decode(String.self, forKey: .notBefore),
+            notAfter: try c.decode(String.self, forKey: .notAfter),
+            isTestCard: try c.decode(Bool.self, forKey: .isTestCard),
+            issuedByTestAuthority: try c.decode(Bool.self, forKey: .issuedByTestAuthority),
+            encoded: try hex(.encoded))
+    }
+}

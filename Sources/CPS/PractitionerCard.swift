@@ -1,3 +1,5 @@
+import ISO7816
+
 /// Everything read from a CPS (carte de professionnel de santé): the holder (porteur), the situations
 /// (situations d'exercice) and the signing certificate. Read with ``CPSSession/read()``.
 public struct PractitionerCard: Sendable, Hashable, Codable {
@@ -139,5 +141,18 @@ public struct CPSSituation: Sendable, Hashable, Codable {
             }
         }
         return String((10 - sum % 10) % 10)
+    }
+}
+
+extension PractitionerCard {
+    /// Decodes the contents of the three CPS files (`docs/card-layout.md` 3.3, 3.6), as ``CPSSession/read()``
+    /// does after reading them. Pure; never traps on any input (fuzzed).
+    public static func decode(atr: [UInt8], holder: [UInt8], situations: [UInt8], certificate: [UInt8]) throws(CPSError) -> PractitionerCard {
+        func content(_ bytes: [UInt8]) -> [UInt8] { CPSSession.contentEnd(bytes).map { Array(bytes[..<$0]) } ?? bytes }
+        return PractitionerCard(
+            atr: Hex.encode(atr, separator: " "),
+            holder: try CPSParser.holder(content(holder)),
+            situations: try CPSParser.situations(content(situations)),
+            certificate: try CPSCertificate.parse(content(certificate)))
     }
 }

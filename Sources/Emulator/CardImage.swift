@@ -89,6 +89,11 @@ public struct CardImage: Sendable, Hashable {
         return try CardImageParser(file: name).parse(root)
     }
 
+    /// Parses and validates an image given as bytes; `name` is used in errors.
+    public static func parse(_ bytes: [UInt8], name: String) throws(CardImageError) -> CardImage {
+        try parse(Data(bytes), name: name)
+    }
+
     private static func describe(_ error: any Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
             if let underlying = context.underlyingError as NSError? {

@@ -110,7 +110,6 @@ public enum CardProfiles {
     /// The rights file content (project's own layout, `docs/card-layout.md` 2.4).
     public static func rightsFile(_ vitale: VitaleCardImage) -> [UInt8] {
         var w = TLVWriter(reservingCapacity: 512)
-        func text(_ tag: TLVTag, _ s: String?) { if let s { w.append(tag: tag, value: Array(s.utf8)) } }
         w.appendConstructed(tag: 0x66) { w in w.append(tag: 0x80, value: Array(vitale.startOfValidity.utf8)) }
         let i = vitale.insured
         w.appendConstructed(tag: 0xE1) { w in
@@ -156,7 +155,6 @@ public enum CardProfiles {
                 }
             }
         }
-        _ = text
         return w.bytes
     }
 

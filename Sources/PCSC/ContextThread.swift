@@ -8,12 +8,30 @@ final class ContextThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
     private var stopping = false
+    private var thread: Thread?
 
     init(name: String) {
         let thread = Thread { [self] in self.loop() }
         thread.name = name
         thread.stackSize = 1 << 20
+        self.thread = thread
         thread.start()
+    }
+
+    /// Runs `job` on this thread and blocks the caller until it has run, at most `timeout` seconds; runs it inline
+    /// when called from this thread. For deinitializers, which cannot await: a context or card dropped just before
+    /// the process exits must be released before libpcsclite's own destructors run, or the release races them.
+    func runAndWait(timeout: TimeInterval = 3, _ job: @escaping @Sendable () -> Void) {
+        if Thread.current == thread {
+            job()
+            return
+        }
+        let done = DispatchSemaphore(value: 0)
+        submit {
+            job()
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + timeout)
     }
 
     /// Queues `job`; it runs on this thread.

@@ -29,7 +29,7 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
     }
 
     deinit {
-        if let handle { context.thread.submit { try? SCard.disconnect(handle, disposition: Disposition.leave.code) } }
+        if let handle { context.thread.runAndWait { _ = try? SCard.disconnect(handle, disposition: Disposition.leave.code) } }
     }
 
     /// The protocol negotiated with the card (T=0 for a Vitale card), nil for a direct connection.

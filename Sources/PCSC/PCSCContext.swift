@@ -39,7 +39,7 @@ public final class PCSCContext: @unchecked Sendable {
     }
 
     deinit {
-        if let handle { thread.submit { SCard.release(handle) } }
+        if let handle { thread.runAndWait { SCard.release(handle) } }
         thread.stop()
     }
 

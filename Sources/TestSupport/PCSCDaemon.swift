@@ -82,6 +82,7 @@ extension PCSCDaemon {
         return try await TestReaders.withExclusiveUse(deadline: deadline) {
             let lease = try await TestReaders.lease(deadline: deadline, shareUsersLock: false)
             defer { lease.release() }
+            await lease.waitUntilEmpty()
             return try await body(lease)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PCSC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,21 @@ public final class TestReaderLease: @unchecked Sendable {
     private let lock = NSLock()
     private var released = false
 
+    /// Waits (up to `deadline`) until pcscd lists both slots and reports no card in them. A card still there
+    /// after the deadline is reported on standard error and left for the test to trip on.
+    func waitUntilEmpty(deadline: Duration = .seconds(10)) async {
+        do {
+            let context = try await PCSCContext()
+            defer { Task { await context.release() } }
+            for slot in 0...1 {
+                try await context.waitForReader(readerName(slot: slot), deadline: deadline)
+                try await context.waitForCard(in: readerName(slot: slot), present: false, deadline: deadline)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("TestReaders: \(friendlyName) not empty at lease: \(error)\n".utf8))
+        }
+    }
+
     /// Gives the reader back (also done on deinit).
     public func release() {
         lock.withLock {
@@ -66,11 +82,20 @@ public enum TestReaders {
     }
 
     /// Makes sure pcscd runs with the project's readers, then leases a free test reader, waiting up to `deadline`.
+    ///
+    /// The lease is handed over once pcscd reports both slots empty (up to 10 s), so a card the previous holder
+    /// pulled out just before releasing the reader is never mistaken for the next test's card.
     public static func lease(deadline: Duration = .seconds(120)) async throws -> TestReaderLease {
-        try await lease(deadline: deadline, shareUsersLock: true)
+        let lease = try await lease(deadline: deadline, shareUsersLock: true)
+        await lease.waitUntilEmpty()
+        return lease
     }
 
     static func lease(deadline: Duration, shareUsersLock: Bool) async throws -> TestReaderLease {
+        try await acquire(deadline: deadline, shareUsersLock: shareUsersLock)
+    }
+
+    private static func acquire(deadline: Duration, shareUsersLock: Bool) async throws -> TestReaderLease {
         try await onOwnThread { try PCSCDaemon.ensureRunning() }
         let clock = ContinuousClock()
         let end = clock.now + deadline

@@ -110,7 +110,10 @@ public final class VirtualTestCard: @unchecked Sendable {
 
     /// Pulls the card out: closes the connection (the driver then reports the slot empty).
     public func remove() {
-        shutdown(fd, Int32(SHUT_RDWR))
+        // Under the lock: once the card's thread has closed the socket, its number may belong to another file.
+        condition.withLock {
+            if !removed { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 
     /// How many command APDUs the card received.
@@ -149,9 +152,9 @@ public final class VirtualTestCard: @unchecked Sendable {
 
     private func serve() {
         defer {
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
             condition.withLock {
+                shutdown(fd, Int32(SHUT_RDWR))
+                close(fd)
                 removed = true
                 condition.broadcast()
             }

@@ -87,6 +87,9 @@ public final class Outbox: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2-claim-source") { db in
+            try db.execute(sql: "CREATE INDEX claim_source ON claim (source, billing_number)")
+        }
         return m
     }
 
@@ -198,6 +201,16 @@ public final class Outbox: Sendable {
     public func claim(_ id: ClaimID) throws -> ClaimRecord? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id WHERE c.id = ?", arguments: [id]).map(Self.claim)
+        }
+    }
+
+    /// The FSE stored with `source` for a practitioner (e.g. an API client's idempotency reference), if any.
+    public func claim(source: String, billingNumber: String) throws -> ClaimRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id
+                WHERE c.source = ? AND c.billing_number = ? ORDER BY c.id LIMIT 1
+                """, arguments: [source, billingNumber]).map(Self.claim)
         }
     }
 

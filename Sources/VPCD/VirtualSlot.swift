@@ -42,6 +42,8 @@ public final class VirtualSlot: @unchecked Sendable {
         /// ATR requests answered on the current connection: at least 1 once pcscd has polled the card, so
         /// pcscd knows it is there.
         public var atrRequests: Int
+        /// A mute card is holding a command APDU unanswered.
+        public var isHoldingAPDU: Bool
         /// Faults in force.
         public var faults: [Fault]
     }
@@ -64,6 +66,7 @@ public final class VirtualSlot: @unchecked Sendable {
     private var boundPort: UInt16?
     private var apduCount = 0
     private var atrRequests = 0
+    private var holding = false
     private var connections = 0
     private var removeAfter: Int?
     private var mute = false
@@ -217,7 +220,8 @@ public final class VirtualSlot: @unchecked Sendable {
         if slowMilliseconds > 0 { faults.append(.slow(milliseconds: slowMilliseconds)) }
         if communicationErrors > 0 { faults.append(.communicationError(count: communicationErrors)) }
         return Status(isCardPresent: card != nil, isConnected: connection != nil, apdusSinceInsertion: apduCount,
-                      connections: connections, atrRequests: connection != nil ? atrRequests : 0, faults: faults)
+                      connections: connections, atrRequests: connection != nil ? atrRequests : 0, isHoldingAPDU: holding,
+                      faults: faults)
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
@@ -371,7 +375,12 @@ public final class VirtualSlot: @unchecked Sendable {
                 }
                 removeAfter = n - 1
             }
-            while mute && running && generation == myGeneration { condition.wait() }
+            if mute {
+                holding = true
+                condition.broadcast()
+                while mute && running && generation == myGeneration { condition.wait() }
+                holding = false
+            }
             guard running, generation == myGeneration else { condition.unlock(); throw Removed() }
             let delay = slowMilliseconds
             let garble = communicationErrors > 0

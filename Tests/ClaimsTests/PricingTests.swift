@@ -69,6 +69,21 @@ struct PricingTests {
         #expect(fse.amoPayableToPractitioner == 1900)
     }
 
+    @Test func insurerCheckRecomputesAndRefusesWrongAmounts() throws {
+        let fse = Samples.rich()
+        let checked = try pricer.check(fse, today: Samples.today)
+        #expect(checked == fse)
+        var inflated = fse
+        inflated.acts[0].amounts.amo += 100
+        inflated.acts[0].amounts.amc -= 100
+        inflated.totals.amo += 100
+        inflated.totals.amc -= 100
+        #expect(throws: ClaimValidationError.amountMismatch("act 1")) { try pricer.check(inflated, today: Samples.today) }
+        var totals = fse
+        totals.totals.participationForfaitaire = 200
+        #expect(throws: ClaimValidationError.amountMismatch("totals")) { try pricer.check(totals, today: Samples.today) }
+    }
+
     @Test func coefficientsQuantitiesDatedTariffsAndOvercharge() throws {
         let coe = try pricer.price(Samples.fse(beneficiary: Samples.child, acts: [.ngap("COE", date: day)]), today: Samples.today)
         #expect(coe.totals.total == 5400)

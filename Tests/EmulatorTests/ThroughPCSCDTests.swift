@@ -41,6 +41,12 @@ struct ThroughPCSCDTests {
 
     static func bench(vitale: String, cps: String) async throws -> Bench {
         let lease = try await TestReaders.lease()
+        // A card left by the reader's previous user must be gone (pcscd polls every 0.4 s) before ours goes in.
+        let names = ["\(lease.friendlyName) 00 00", "\(lease.friendlyName) 00 01"]
+        _ = try await eventually(timeout: .seconds(10)) { () -> Bool? in
+            let atrs = try await scan()
+            return names.allSatisfy { atrs[$0] == nil } ? true : nil
+        }
         let vitaleSlot = VirtualSlot(mode: .connect(port: lease.slot0Port))
         let cpsSlot = VirtualSlot(mode: .connect(port: lease.slot1Port))
         try vitaleSlot.start()

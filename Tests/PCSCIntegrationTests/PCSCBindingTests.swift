@@ -25,6 +25,7 @@ struct PCSCBindingTests {
         let seen = try await withDeadline(.seconds(20), "insertion and removal events") { () -> [ReaderEvent] in
             var seen: [ReaderEvent] = []
             var card: VirtualTestCard?
+            defer { card?.remove() }
             for await event in ReaderEvents(wakeInterval: .milliseconds(500)) where event.reader == reader {
                 seen.append(event)
                 switch event {
@@ -81,6 +82,7 @@ struct PCSCBindingTests {
         let rig = try await Rig.make()
         let applet = TestApplet()
         let virtual = try await rig.insert(applet)
+        defer { virtual.remove() }
         let card = try await rig.context.connect(to: rig.reader)
         #expect(card.activeProtocol == .t0)
         let status = try await card.status()
@@ -108,6 +110,7 @@ struct PCSCBindingTests {
         let rig = try await Rig.make()
         let applet = TestApplet()
         let virtual = try await rig.insert(applet)
+        defer { virtual.remove() }
         let card = try await rig.context.connect(to: rig.reader)
 
         // 6CXX: READ BINARY with Le 256 is resent with the file's length.
@@ -139,6 +142,7 @@ struct PCSCBindingTests {
         let rig = try await Rig.make()
         // The card closes its connection on receiving the third command, without answering it.
         let virtual = try await rig.insert(TestApplet(), removeDuringCommand: 3)
+        defer { virtual.remove() }
         let card = try await rig.context.connect(to: rig.reader)
         let failure = try await withDeadline(.seconds(20), "a transaction interrupted by a removal") { () -> PCSCError? in
             do {
@@ -170,6 +174,7 @@ struct PCSCBindingTests {
     @Test func exclusiveConnectionsAreReportedAndEnforced() async throws {
         let rig = try await Rig.make()
         let virtual = try await rig.insert()
+        defer { virtual.remove() }
         let reader = rig.reader
         let context = rig.context
         let events = try await withDeadline(.seconds(20), "exclusive access events") { () -> [ReaderEvent] in
@@ -201,6 +206,7 @@ struct PCSCBindingTests {
         let rig = try await Rig.make()
         let applet = TestApplet()
         let virtual = try await rig.insert(applet)
+        defer { virtual.remove() }
         let card = try await rig.context.connect(to: rig.reader, protocols: .t0)
         // A pending GET RESPONSE is forgotten when the card is reset.
         #expect(try await card.transmit([0x00, 0xCA, 0x00, 0x00, 0x00]) == [0x61, 0x80])
@@ -259,6 +265,7 @@ struct PCSCBindingTests {
         let rig = try await Rig.make()
         let applet = TestApplet()
         let virtual = try await rig.insert(applet)
+        defer { virtual.remove() }
         let card = try await rig.context.connect(to: rig.reader)
         // With TCP_QUICKACK re-armed by the virtual card this takes tens of milliseconds (about 8 s without it);
         // timing is for benchmarks, this checks that every exchange comes back whole.

@@ -35,7 +35,27 @@ struct PCSCDaemonRestartTests {
             var probe = ReaderEvents().makeAsyncIterator()
             _ = await probe.next()  // pcscd is up and watched
 
+            // A card connected before the restart.
+            let before = try await VirtualTestCard(port: lease.slot0Port, atr: vitale2ATR, responder: TestApplet())
+            defer { before.remove() }
+            try await context.waitForCard(in: reader)
+            let oldCard = try await context.connect(to: reader)
+            _ = try await oldCard.transmit([0x00, 0xB0, 0x00, 0x00, 23])
+
             try await onOwnThread { try PCSCDaemon.restart() }
+
+            // The old connection is gone with the old pcscd: a typed error, not a crash or a hang.
+            let stale = try await withDeadline(.seconds(20), "a transmit on a connection from before the restart") {
+                () -> PCSCError? in
+                do {
+                    _ = try await oldCard.transmit([0x00, 0xB0, 0x00, 0x00, 23])
+                    return nil
+                } catch let error as PCSCError {
+                    return error
+                }
+            }
+            #expect(stale != nil)
+            #expect(await before.waitUntilRemoved())
 
             // The next call on the old context recovers.
             try await withDeadline(.seconds(20), "the first call after the restart") {
@@ -45,6 +65,7 @@ struct PCSCDaemonRestartTests {
 
             // Cards work again on the same context.
             let virtual = try await VirtualTestCard(port: lease.slot0Port, atr: vitale2ATR, responder: TestApplet())
+            defer { virtual.remove() }
             try await context.waitForCard(in: reader)
             let card = try await context.connect(to: reader)
             let reply = try await card.send(try CommandAPDU.readBinary(offset: 0, ne: 256))

@@ -68,6 +68,19 @@ public struct ClaimPricer: Sendable {
         return fse
     }
 
+    /// The insurer's check of a received FSE (the gateway's adjudication): validates it as of `today` (the
+    /// day the lot was received), prices it again from the tariffs and compares every amount the FSE states
+    /// with the recomputed ones. Returns the recomputed FSE: `totals.amo` is the AMO amount to pay (to the
+    /// practitioner under tiers payant AMO, else to the insured).
+    public func check(_ received: FSE, today: ClaimDate) throws(ClaimValidationError) -> FSE {
+        let expected = try price(received, today: today)
+        for index in received.acts.indices where received.acts[index].amounts != expected.acts[index].amounts {
+            throw .amountMismatch("act \(index + 1)")
+        }
+        guard received.totals == expected.totals else { throw .amountMismatch("totals") }
+        return expected
+    }
+
     /// The AMO rate in percent for this FSE.
     public func amoRate(for fse: FSE) -> UInt8 {
         if fse.exoneration != .none || fse.insuranceNature == .maternity || fse.insuranceNature == .workAccident { return 100 }

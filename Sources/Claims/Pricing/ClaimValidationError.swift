@@ -38,6 +38,8 @@ public enum ClaimValidationError: Error, Hashable, Sendable, CustomStringConvert
     case correctedInvoiceMismatch
     /// Tiers payant AMC, or an AMC share, without an AMC organism; or the reverse.
     case amcMissing
+    /// The amounts stated by a received FSE differ from the amounts the tariffs give (where).
+    case amountMismatch(String)
     /// An amount overflowed (more than 42 949 672.95 €).
     case amountOverflow
 
@@ -61,6 +63,7 @@ public enum ClaimValidationError: Error, Hashable, Sendable, CustomStringConvert
         case .correctedInvoiceMismatch: return "a correction must name the corrected invoice, and only a correction may"
         case .amcMissing: return "tiers payant AMC needs an AMC organism"
         case .amountOverflow: return "amount too large"
+        case .amountMismatch(let where_): return "\(where_): stated amounts differ from the tariff"
         }
     }
 }

@@ -19,6 +19,16 @@ public struct SoftwareClaimSigner: ClaimSigner {
         )
     }
 
+    /// A signer with the P-256 private key given as its 32 raw bytes (fixtures, fuzzing, tools).
+    public init(
+        rawPrivateKey: [UInt8], maySignInvoice: Bool = true, maySignLot: Bool = true, isTestCard: Bool = true
+    ) throws {
+        self.init(
+            privateKey: try P256.Signing.PrivateKey(rawRepresentation: rawPrivateKey),
+            maySignInvoice: maySignInvoice, maySignLot: maySignLot, isTestCard: isTestCard
+        )
+    }
+
     public func sign(digest: SHA256.Digest, purpose: SigningPurpose) async throws -> ClaimSignature {
         try signSynchronously(digest: digest, purpose: purpose)
     }

@@ -13,7 +13,7 @@ struct VitaleCommand: AsyncParsableCommand {
             Exit codes:
             \(ExitStatus.table)
             """,
-        subcommands: [Readers.self, Read.self, Watch.self, CPSCommand.self])
+        subcommands: [Readers.self, Read.self, Watch.self, CPSCommand.self, Bench.self])
 }
 
 /// The exit codes of `vitale`, documented in `--help` and docs/vitale-command.md.
@@ -39,7 +39,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .wrongCard: return "not a carte Vitale (`vitale cps`: not a CPS)"
         case .legacyVitale1: return "legacy Vitale 1 card, not supported"
         case .cardRemoved: return "card removed during the read"
-        case .pinRefused: return "`vitale cps --pin`: wrong or blocked PIN"
+        case .pinRefused: return "`vitale cps --pin-stdin`: wrong or blocked PIN"
         case .usage: return "invalid command-line usage"
         }
     }

@@ -53,6 +53,11 @@ struct Watch: AsyncParsableCommand {
             defer { sources.forEach { $0.cancel() } }
             try await task.value
             if !output.json { say("stopped") }
+            await context.release()
+            // The reader watcher's thread may still be inside libpcsclite for up to its wake interval: leave
+            // without running the library's exit-time destructors under it (a crash seen under load).
+            fflush(nil)
+            _exit(0)
         }
     }
 

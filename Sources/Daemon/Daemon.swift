@@ -1,0 +1,325 @@
+import Claims
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import Transmission
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `vitaled`: the daemon attached to the practitioner's reader. Watches the readers, keeps the card just read
+/// and the practitioner's session, serves the local API and sends claims in the background.
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    public let outbox: Outbox
+    public let events: EventHub
+    public let sender: OutboxSender
+    /// The practitioner's session (CPS with PIN verified, or software signer).
+    public let sessions: SessionStore
+    public let claims: ClaimService
+    /// The Vitale and CPS slots.
+    public let slots: CardSlots
+    let slotEvents: (@Sendable () -> AsyncStream<SlotEvent>)?
+    let apiToken: String
+    let logger: Logger
+    let boundAddress = LockedValue<BoundAddress?>(nil)
+
+    /// Where the API ended up listening.
+    public enum BoundAddress: Sendable, Equatable, CustomStringConvertible {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+            case .unix(let path): "unix:\(path)"
+            }
+        }
+    }
+
+    /// A configuration or start-up problem, stated plainly (file, field, what to do).
+    public struct StartupError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Opens the state (outbox), reads the tokens, the tariffs and a software signer if configured, and
+    /// prepares the services; nothing runs until ``run()``. `session` opens a session at once (tests, embedding).
+    ///
+    /// `cards` replaces pcscd (its connector and its event stream) for in-process use.
+    public init(configuration: DaemonConfiguration, logger: Logger, session: PractitionerSession? = nil,
+                cards: (connector: any CardConnector, events: @Sendable () -> AsyncStream<SlotEvent>)? = nil) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try Self.prepareStateDirectory(configuration.stateDirectory)
+        do {
+            apiToken = try SecretFile.readOrCreate(configuration.apiTokenFile)
+        } catch {
+            throw StartupError("API token: \(error.description)")
+        }
+        var client: GatewayClient?
+        if let gateway = configuration.gateway {
+            let token: String
+            do { token = try SecretFile.read(gateway.tokenFile) } catch { throw StartupError("gateway token: \(error.description)") }
+            client = GatewayClient(baseURL: gateway.url, token: token)
+        }
+        do {
+            outbox = try Outbox(path: configuration.outboxPath, logger: logger)
+        } catch {
+            throw StartupError("\(configuration.outboxPath): cannot open the outbox: \(error)")
+        }
+        let tariffs: TariffTable
+        do { tariffs = try TariffTable(contentsOfDirectory: URL(fileURLWithPath: configuration.tariffsDirectory)) } catch {
+            throw StartupError("tariffsDirectory \(configuration.tariffsDirectory): \(error)")
+        }
+        var initial = session
+        if initial == nil, let software = configuration.softwareSigner {
+            initial = try SoftwareSignerLoader.load(software)
+        }
+        let events = EventHub()
+        self.events = events
+        sessions = SessionStore(initial)
+        let sender = OutboxSender(outbox: outbox, client: client, signing: SessionSigning(sessions: sessions),
+                                  configuration: configuration, events: events, logger: logger)
+        self.sender = sender
+        claims = ClaimService(outbox: outbox, sessions: sessions, tariffs: tariffs, events: events, logger: logger,
+                              afterSigning: { sender.wake() })
+        let connector = cards?.connector ?? Self.systemCardConnector()
+        slotEvents = cards?.events ?? Self.systemSlotEvents()
+        slots = CardSlots(configuration: configuration, connector: connector, events: events, sessions: sessions, logger: logger,
+                          onSessionOpened: { sender.wake() })
+    }
+
+    static func prepareStateDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw StartupError("\(path): stateDirectory is not a folder") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StartupError("\(path): cannot create the stateDirectory: \(error.localizedDescription)")
+        }
+    }
+
+    /// The address the API listens on, once it does.
+    public var address: BoundAddress? { boundAddress.current }
+
+    /// Runs until SIGTERM or SIGINT, then finishes what is in flight (requests being answered, the claim
+    /// being signed, the lot being sent) within ``DaemonConfiguration/shutdownGracePeriod`` and returns.
+    public func run() async throws {
+        let group = makeServiceGroup(signals: [.sigterm, .sigint], onListening: { _ in })
+        try await group.run()
+    }
+
+    /// Starts the daemon in a task and returns once the API listens (tests, embedding).
+    public func start() async throws -> RunningDaemon {
+        let (ready, continuation) = AsyncStream.makeStream(of: BoundAddress.self)
+        let group = makeServiceGroup(signals: [], onListening: { address in
+            continuation.yield(address)
+            continuation.finish()
+        })
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        for await address in ready {
+            return RunningDaemon(address: address, daemon: self, group: group, task: task)
+        }
+        _ = try await task.value
+        throw StartupError("the daemon stopped before its API listened")
+    }
+
+    func makeServiceGroup(signals: [UnixSignal], onListening: @escaping @Sendable (BoundAddress) -> Void) -> ServiceGroup {
+        let app = makeApplication(onListening: onListening)
+        var config = ServiceGroupConfiguration(
+            services: [
+                .init(service: sender),
+                .init(service: CardWatcher(slots: slots, events: slotEvents, logger: logger)),
+                .init(service: app),
+                .init(service: EventStreamCloser(events: events)),
+            ],
+            gracefulShutdownSignals: signals,
+            cancellationSignals: [],
+            logger: logger)
+        config.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownGracePeriod * 1000))
+        return ServiceGroup(configuration: config)
+    }
+
+    func makeApplication(onListening: @escaping @Sendable (BoundAddress) -> Void) -> some Service {
+        let router = Router(context: DaemonRequestContext.self)
+        router.get("/v1/health") { _, _ in APIResponse.json(.ok, ["status": "ok"]) }
+        let api = router.group("/v1").add(middleware: BearerAuthentication(token: apiToken))
+        addRoutes(to: api)
+        addCardRoutes(to: api)
+        let bind: BindAddress
+        switch configuration.listen {
+        case .tcp(let host, let port): bind = .hostname(host, port: port)
+        case .unix(let path):
+            // A socket file left by a previous run (e.g. after SIGKILL) would make the bind fail.
+            var info = stat()
+            if lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK { unlink(path) }
+            bind = .unixDomainSocket(path: path)
+        }
+        let listen = configuration.listen
+        let logger = logger
+        let bound = boundAddress
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: bind, serverName: "vitaled"),
+            onServerRunning: { channel in
+                let address: BoundAddress
+                switch listen {
+                case .tcp(let host, _): address = .tcp(host: host, port: channel.localAddress?.port ?? 0)
+                case .unix(let path):
+                    chmod(path, 0o600)
+                    address = .unix(path: path)
+                }
+                bound.withLock { $0 = address }
+                logger.info("API listening", metadata: ["address": "\(address)"])
+                onListening(address)
+            },
+            logger: logger)
+    }
+
+    func addRoutes(to api: RouterGroup<DaemonRequestContext>) {
+        api.get("/status") { _, _ in
+            let summary = try self.outbox.summary()
+            let session = self.sessions.session
+            return APIResponse.json(.ok, StatusView(
+                vitale: await self.slots.vitale.name, cps: CPSView(await self.slots.cps).state, pin: CPSView(await self.slots.cps).pin,
+                session: session.map { $0.origin.rawValue }, outbox: OutboxView(summary), sender: self.sender.currentStatus,
+                eventSubscribers: self.events.subscriberCount))
+        }
+        api.get("/events") { request, _ in
+            let last = request.headers.first { $0.name.canonicalName == "last-event-id" }.flatMap { Int64($0.value) }
+            return ServerSentEvents.response(events: self.events, lastEventID: last)
+        }
+        api.get("/claims") { request, _ in
+            let query = request.uri.queryParameters
+            var states: Set<ClaimState>?
+            if let raw = query["state"] {
+                var set = Set<ClaimState>()
+                for name in raw.split(separator: ",") {
+                    guard let state = ClaimState(rawValue: String(name)) else {
+                        return APIResponse.problem(.badRequest, "bad_request", "state: unknown state '\(name)' (one of \(ClaimState.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    set.insert(state)
+                }
+                states = set
+            }
+            var limit = 100
+            if let raw = query["limit"] {
+                guard let value = Int(String(raw)), (1...10_000).contains(value) else {
+                    return APIResponse.problem(.badRequest, "bad_request", "limit must be an integer from 1 to 10000")
+                }
+                limit = value
+            }
+            let claims = try self.outbox.claims(in: states, limit: limit).map(ClaimView.init)
+            return APIResponse.json(.ok, ["claims": claims])
+        }
+        api.get("/claims/:id") { _, context in
+            guard let raw = context.parameters.get("id"), let id = Int64(raw) else {
+                return APIResponse.problem(.badRequest, "bad_request", "the claim id must be an integer")
+            }
+            guard let claim = try self.outbox.claim(id) else {
+                return APIResponse.problem(.notFound, "not_found", "no claim \(id) in the outbox")
+            }
+            return APIResponse.json(.ok, ClaimView(claim))
+        }
+        api.post("/claims") { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 256 << 10)
+            do {
+                let result = try await self.claims.create(body: Array(buffer: body), cardBeneficiary: { position in
+                    await self.cardBeneficiaryFields(position)
+                })
+                var view = ClaimCreatedView(claim: ClaimView(result.claim), created: result.created, signaturePending: result.signaturePending)
+                view.claim.source = nil
+                return APIResponse.json(result.created ? .created : .ok, view)
+            } catch let error as ClaimCreationError {
+                return APIResponse.json(.init(code: error.status), ProblemView(error: error.code, message: error.message, problems: error.problems.isEmpty ? nil : error.problems))
+            }
+        }
+        api.get("/session") { _, _ in
+            guard let session = self.sessions.session else {
+                return APIResponse.json(.ok, SessionView(open: false))
+            }
+            return APIResponse.json(.ok, SessionView(open: true, origin: session.origin.rawValue, billingNumber: session.billingNumber,
+                                                     situation: Int(session.situation.situationNumber),
+                                                     maySignInvoice: session.situation.maySignInvoice, maySignLot: session.situation.maySignLot))
+        }
+        api.post("/send") { _, _ in
+            let report = await self.sender.sendNow()
+            return APIResponse.json(.ok, report)
+        }
+    }
+}
+
+/// `POST /v1/claims` answer.
+struct ClaimCreatedView: Codable {
+    var claim: ClaimView
+    var created: Bool
+    var signaturePending: String?
+}
+
+/// An error answer with its problems.
+struct ProblemView: Codable {
+    var error: String
+    var message: String
+    var problems: [ClaimCreationError.Problem]?
+}
+
+/// `GET /v1/session`.
+struct SessionView: Codable {
+    var open: Bool
+    var origin: String?
+    var billingNumber: String?
+    var situation: Int?
+    var maySignInvoice: Bool?
+    var maySignLot: Bool?
+}
+
+/// `GET /v1/status`.
+struct StatusView: Codable {
+    var vitale: String
+    var cps: String
+    var pin: String?
+    var session: String?
+    var outbox: OutboxView
+    var sender: OutboxSender.SenderStatus
+    var eventSubscribers: Int
+}
+
+/// Ends the event streams at graceful shutdown, before the HTTP server waits for its open requests.
+struct EventStreamCloser: Service {
+    let events: EventHub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        events.close()
+    }
+}
+
+
+/// A daemon started with ``Daemon/start()``.
+public struct RunningDaemon: Sendable {
+    /// Where the API listens.
+    public let address: Daemon.BoundAddress
+    public let daemon: Daemon
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    /// The base URL of a TCP listener (nil for a Unix socket).
+    public var baseURL: String? { if case .tcp = address { "\(address)" } else { nil } }
+
+    /// Shuts down gracefully, as on SIGTERM, and waits until everything has stopped.
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}

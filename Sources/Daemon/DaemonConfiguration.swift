@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+
+/// Everything `vitaled` needs to run, read from a JSON configuration file (docs/daemon-api.md, "Configuration")
+/// and then overridden by command-line flags.
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// Where the local API listens: ``ListenAddress``.
+    public var listen: ListenAddress = .tcp(host: "127.0.0.1", port: 8490)
+    /// The file holding the API's bearer token (mode 0600; created with a random token when missing).
+    public var apiTokenFile: String = "/var/lib/vitaled/api-token"
+    /// The folder of the daemon's durable state (the outbox `outbox.sqlite`), created 0700.
+    public var stateDirectory: String = "/var/lib/vitaled"
+    /// The PC/SC reader (slot) holding the carte Vitale.
+    public var vitaleReader: String = "Virtual PCD 00 00"
+    /// The PC/SC reader (slot) holding the CPS.
+    public var cpsReader: String = "Virtual PCD 00 01"
+    /// The insurer gateway; nil when claims are only kept in the outbox.
+    public var gateway: GatewaySettings?
+    /// Seconds between two background sending rounds (lots sent, returns fetched).
+    public var sendInterval: Double = 60
+    /// Most FSEs in one lot.
+    public var maxFSEsPerLot: Int = 500
+    /// Attempts per lot within one sending round (the next round tries again).
+    public var sendAttemptsPerRound: Int = 4
+    /// Longest time one sending round may spend retrying, in seconds.
+    public var sendRoundDeadline: Double = 60
+    /// The CPS situation (1-8) to bill with; nil for the first situation allowed to sign invoices.
+    public var cpsSituation: Int?
+    /// Whether API clients may ask for NIRs in clear (`?reveal=true`).
+    public var allowNIRReveal: Bool = false
+    /// Seconds to finish in-flight work after SIGTERM before it is cancelled.
+    public var shutdownGracePeriod: Double = 20
+    /// The folder of tariff tables (NGAP, CCAM) claims are priced with.
+    public var tariffsDirectory: String = "/usr/share/openvitale/tariffs"
+    /// A software signer instead of the CPS (practices whose key is held in software, demos): nil to sign
+    /// with the CPS in ``cpsReader``.
+    public var softwareSigner: SoftwareSignerSettings?
+    /// Log level (`trace` … `critical`).
+    public var logLevel: Logger.Level = .info
+    /// Log format: one JSON object per line, or `key=value` text.
+    public var logFormat: LogFormat = .json
+
+    /// The insurer gateway the daemon sends lots to.
+    public struct GatewaySettings: Sendable, Equatable {
+        /// Base URL, e.g. `http://127.0.0.1:8480`.
+        public var url: String
+        /// File holding the practitioner's gateway token (mode 0600).
+        public var tokenFile: String
+
+        public init(url: String, tokenFile: String) {
+            self.url = url
+            self.tokenFile = tokenFile
+        }
+    }
+
+    /// A software signing key and the practitioner's situation (the format of `fse-send --practitioner`).
+    public struct SoftwareSignerSettings: Sendable, Equatable {
+        /// PEM P-256 private key (mode 0600).
+        public var privateKeyFile: String
+        /// JSON: `{"billingNumber", "situationNumber"?, "practiceMode"?, "conventionCode"?, "specialty"?,
+        /// "tariffZone"?, "ikZone"?, "maySignInvoice"?, "maySignLot"?}`.
+        public var practitionerFile: String
+
+        public init(privateKeyFile: String, practitionerFile: String) {
+            self.privateKeyFile = privateKeyFile
+            self.practitionerFile = practitionerFile
+        }
+    }
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+        case json, text
+    }
+
+    public init() {}
+
+    /// The outbox database inside ``stateDirectory``.
+    public var outboxPath: String { (stateDirectory as NSString).appendingPathComponent("outbox.sqlite") }
+
+    /// A configuration problem, naming the file and the field.
+    public struct Problem: Error, CustomStringConvertible, Sendable, Equatable {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    static let knownKeys: Set<String> = [
+        "listen", "apiTokenFile", "stateDirectory", "vitaleReader", "cpsReader", "gateway", "sendInterval", "maxFSEsPerLot",
+        "sendAttemptsPerRound", "sendRoundDeadline", "cpsSituation", "allowNIRReveal", "shutdownGracePeriod", "logLevel", "logFormat",
+        "tariffsDirectory", "softwareSigner",
+    ]
+
+    /// Reads a configuration file (JSON object; every key optional, unknown keys refused).
+    public static func load(path: String) throws(Problem) -> DaemonConfiguration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw Problem("\(path): cannot read the configuration: \(error.localizedDescription)")
+        }
+        return try parse(data, name: path)
+    }
+
+    /// Parses configuration JSON; `name` is used in messages.
+    public static func parse(_ data: Data, name: String) throws(Problem) -> DaemonConfiguration {
+        let object: [String: Any]
+        do {
+            guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw Problem("\(name): the configuration must be a JSON object")
+            }
+            object = o
+        } catch let p as Problem {
+            throw p
+        } catch {
+            throw Problem("\(name): not valid JSON: \(error.localizedDescription)")
+        }
+        var c = DaemonConfiguration()
+        for key in object.keys.sorted() where !knownKeys.contains(key) {
+            throw Problem("\(name): unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))")
+        }
+        func string(_ key: String) throws(Problem) -> String? {
+            guard let v = object[key] else { return nil }
+            guard let s = v as? String, !s.isEmpty else { throw Problem("\(name): '\(key)' must be a non-empty string") }
+            return s
+        }
+        func number(_ key: String, min: Double, max: Double = .infinity) throws(Problem) -> Double? {
+            guard let v = object[key] else { return nil }
+            guard let n = v as? NSNumber, !(v is Bool), n.doubleValue >= min, n.doubleValue <= max else {
+                throw Problem("\(name): '\(key)' must be a number from \(min.formatted()) to \(max.isInfinite ? "∞" : max.formatted())")
+            }
+            return n.doubleValue
+        }
+        func integer(_ key: String, min: Int, max: Int) throws(Problem) -> Int? {
+            guard let d = try number(key, min: Double(min), max: Double(max)) else { return nil }
+            guard d == d.rounded() else { throw Problem("\(name): '\(key)' must be a whole number") }
+            return Int(d)
+        }
+        if let s = try string("listen") {
+            do { c.listen = try ListenAddress(parsing: s) } catch { throw Problem("\(name): 'listen': \(error.description)") }
+        }
+        if let s = try string("apiTokenFile") { c.apiTokenFile = s }
+        if let s = try string("stateDirectory") { c.stateDirectory = s }
+        if let s = try string("vitaleReader") { c.vitaleReader = s }
+        if let s = try string("cpsReader") { c.cpsReader = s }
+        if let v = object["gateway"], !(v is NSNull) {
+            guard let g = v as? [String: Any] else { throw Problem("\(name): 'gateway' must be an object {\"url\", \"tokenFile\"}") }
+            for key in g.keys.sorted() where key != "url" && key != "tokenFile" {
+                throw Problem("\(name): unknown key 'gateway.\(key)' (known: url, tokenFile)")
+            }
+            guard let url = g["url"] as? String, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw Problem("\(name): 'gateway.url' must be an http:// or https:// URL")
+            }
+            guard let tokenFile = g["tokenFile"] as? String, !tokenFile.isEmpty else {
+                throw Problem("\(name): 'gateway.tokenFile' must name the file holding the gateway token")
+            }
+            c.gateway = GatewaySettings(url: url, tokenFile: tokenFile)
+        }
+        if let d = try number("sendInterval", min: 0.05) { c.sendInterval = d }
+        if let i = try integer("maxFSEsPerLot", min: 1, max: 100_000) { c.maxFSEsPerLot = i }
+        if let i = try integer("sendAttemptsPerRound", min: 1, max: 100) { c.sendAttemptsPerRound = i }
+        if let d = try number("sendRoundDeadline", min: 0.1) { c.sendRoundDeadline = d }
+        if let i = try integer("cpsSituation", min: 1, max: 8) { c.cpsSituation = i }
+        if let v = object["allowNIRReveal"] {
+            guard let b = v as? Bool else { throw Problem("\(name): 'allowNIRReveal' must be true or false") }
+            c.allowNIRReveal = b
+        }
+        if let d = try number("shutdownGracePeriod", min: 0) { c.shutdownGracePeriod = d }
+        if let s = try string("tariffsDirectory") { c.tariffsDirectory = s }
+        if let v = object["softwareSigner"], !(v is NSNull) {
+            guard let g = v as? [String: Any] else { throw Problem("\(name): 'softwareSigner' must be an object {\"privateKeyFile\", \"practitionerFile\"}") }
+            for key in g.keys.sorted() where key != "privateKeyFile" && key != "practitionerFile" {
+                throw Problem("\(name): unknown key 'softwareSigner.\(key)' (known: privateKeyFile, practitionerFile)")
+            }
+            guard let key = g["privateKeyFile"] as? String, !key.isEmpty, let practitioner = g["practitionerFile"] as? String, !practitioner.isEmpty else {
+                throw Problem("\(name): 'softwareSigner' needs both 'privateKeyFile' and 'practitionerFile'")
+            }
+            c.softwareSigner = SoftwareSignerSettings(privateKeyFile: key, practitionerFile: practitioner)
+        }
+        if let s = try string("logLevel") {
+            guard let level = Logger.Level(rawValue: s) else {
+                throw Problem("\(name): 'logLevel' must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            c.logLevel = level
+        }
+        if let s = try string("logFormat") {
+            guard let format = LogFormat(rawValue: s) else { throw Problem("\(name): 'logFormat' must be json or text") }
+            c.logFormat = format
+        }
+        return c
+    }
+}
+
+/// Where the local API listens: TCP on a loopback address, or a Unix socket.
+public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// `HOST:PORT` with a loopback host (`127.0.0.1`, `::1`, `localhost`); port 0 picks a free port.
+    case tcp(host: String, port: Int)
+    /// `unix:PATH`: a Unix socket created with mode 0600.
+    case unix(path: String)
+
+    /// Parses `127.0.0.1:8490`, `[::1]:8490`, `localhost:8490` or `unix:/run/vitaled/api.sock`. Refuses any
+    /// address that is not loopback: the API serves personal health data.
+    public init(parsing text: String) throws(DaemonConfiguration.Problem) {
+        if text.hasPrefix("unix:") {
+            let path = String(text.dropFirst(5))
+            guard path.hasPrefix("/") else { throw .init("'\(text)': the Unix socket path must be absolute") }
+            self = .unix(path: path)
+            return
+        }
+        var host: String
+        var portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw .init("'\(text)': expected [IPv6]:PORT")
+            }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { throw .init("'\(text)': expected HOST:PORT or unix:/PATH") }
+            host = String(text[..<colon])
+            portText = text[text.index(after: colon)...]
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else { throw .init("'\(text)': the port must be 0-65535") }
+        if host == "localhost" { host = "127.0.0.1" }
+        guard host == "::1" || host.hasPrefix("127.") else {
+            throw .init("'\(text)': the API listens only on loopback (127.0.0.0/8, ::1) or a Unix socket")
+        }
+        self = .tcp(host: host, port: port)
+    }
+
+    public var description: String {
+        switch self {
+        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .unix(let path): "unix:\(path)"
+        }
+    }
+}

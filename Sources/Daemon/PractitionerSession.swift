@@ -1,0 +1,70 @@
+import Claims
+import Foundation
+import Transmission
+
+/// The practitioner's signing session: the situation FSEs are billed under and the signer (the CPS after its
+/// PIN was verified, or a software key for practices configured that way).
+public struct PractitionerSession: Sendable {
+    /// The situation (numéro de facturation, convention, specialty…) claims are billed under.
+    public var situation: PractitionerSituation
+    /// Signs FSEs and lots.
+    public var signer: any ClaimSigner
+    /// Where the session comes from.
+    public var origin: Origin
+
+    /// Where a session comes from.
+    public enum Origin: String, Sendable, Codable {
+        /// The CPS in the reader, PIN verified.
+        case cps
+        /// A software key from the configuration (`softwareSigner`).
+        case software
+    }
+
+    public init(situation: PractitionerSituation, signer: any ClaimSigner, origin: Origin) {
+        self.situation = situation
+        self.signer = signer
+        self.origin = origin
+    }
+
+    /// The billing number as stored in the outbox.
+    public var billingNumber: String { situation.billingNumber.description }
+}
+
+/// Holds the current session: set when the PIN is verified (or at start for a software signer), cleared
+/// when the CPS leaves the reader.
+public final class SessionStore: Sendable {
+    private let current = LockedValue<PractitionerSession?>(nil)
+
+    public init(_ session: PractitionerSession? = nil) {
+        current.withLock { $0 = session }
+    }
+
+    public var session: PractitionerSession? { current.current }
+
+    public func set(_ session: PractitionerSession?) { current.withLock { $0 = session } }
+}
+
+/// Signs with the current session for the background sender.
+struct SessionSigning: SigningSource {
+    let sessions: SessionStore
+
+    func sessionBillingNumber() async -> String? { sessions.session?.billingNumber }
+
+    func signPendingFSEs(in outbox: Outbox) async throws -> Int {
+        guard let session = sessions.session else { return 0 }
+        let built = try outbox.claims(in: [.built], billingNumber: session.billingNumber)
+        var batch: [(id: ClaimID, signedFSE: [UInt8])] = []
+        for claim in built {
+            guard let bytes = try outbox.builtFSE(claim.id) else { continue }
+            let signed = try await SignedFSE.sign(try FSE(decoding: bytes), with: session.signer)
+            batch.append((claim.id, try OutboxFSE.bytes(signed)))
+        }
+        try outbox.markSigned(batch)
+        return batch.count
+    }
+
+    func lotAssembler() async -> (any LotAssembler)? {
+        guard let session = sessions.session, session.situation.maySignLot else { return nil }
+        return ClaimsLotAssembler(signer: session.signer)
+    }
+}

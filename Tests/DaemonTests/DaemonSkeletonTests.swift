@@ -1,0 +1,148 @@
+import AsyncHTTPClient
+import Crypto
+import Daemon
+import Foundation
+import Gateway
+import NIOCore
+import Testing
+import Transmission
+
+/// The daemon's API, lifecycle and outbox wiring against a real gateway over loopback (fake lot format).
+@Suite("daemon API and sender")
+struct DaemonSkeletonTests {
+    let folder: TemporaryFolder
+    let alice = TestPractitioner("101234567")
+
+    init() throws { folder = try TemporaryFolder() }
+
+    func configuration(listen: ListenAddress = .tcp(host: "127.0.0.1", port: 0), gatewayURL: String?) throws -> DaemonConfiguration {
+        var c = DaemonConfiguration()
+        c.listen = listen
+        c.apiTokenFile = folder.path("api-token")
+        c.stateDirectory = folder.path("state")
+        c.sendInterval = 3600
+        c.tariffsDirectory = tariffsDirectory
+        if let gatewayURL {
+            try writeSecret(alice.token, to: folder.path("gateway-token"))
+            c.gateway = .init(url: gatewayURL, tokenFile: folder.path("gateway-token"))
+        }
+        return c
+    }
+
+    @Test func apiNeedsTheTokenAndServesStatus() async throws {
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: nil), logger: quietLogger)
+        let running = try await daemon.start()
+        let token = try SecretFile.read(folder.path("api-token"))
+        #expect(try await APIClient(running.address, token: nil).get("/v1/health").status == 200)
+        #expect(try await APIClient(running.address, token: nil).get("/v1/status").status == 401)
+        #expect(try await APIClient(running.address, token: "x" + token.dropFirst()).get("/v1/status").status == 401)
+        let status = try await APIClient(running.address, token: token).get("/v1/status")
+        #expect(status.status == 200)
+        #expect((status.json["sender"] as? [String: Any])?["enabled"] as? Bool == false)
+        try await running.stop()
+    }
+
+    @Test func listensOnAUnixSocketWithMode0600() async throws {
+        let socket = folder.path("api.sock")
+        let daemon = try Daemon(configuration: try configuration(listen: .unix(path: socket), gatewayURL: nil), logger: quietLogger)
+        let running = try await daemon.start()
+        let attributes = try FileManager.default.attributesOfItem(atPath: socket)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let token = try SecretFile.read(folder.path("api-token"))
+        #expect(try await APIClient(running.address, token: token).get("/v1/status").status == 200)
+        #expect(try await APIClient(running.address, token: nil).get("/v1/claims").status == 401)
+        try await running.stop()
+    }
+
+    @Test func claimsThroughTheAPIGoToTheGatewayAndComeBackPaid() async throws {
+        let gateway = try await startGateway(folder: folder, registry: [alice.registration])
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: gateway.baseURL), logger: quietLogger, session: alice.session)
+        let running = try await daemon.start()
+        let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
+        let events = EventRecorder(api: api)
+        try await Wait.until("the event stream to be open") { daemon.events.subscriberCount == 1 }
+        let patient: [String: Any] = ["nir": "1850578006084", "nir_key": "91", "birth_date": "1985-05-12", "amo": "01 751 0001"]
+        var ids: [Int] = []
+        for i in 0..<3 {
+            let answer = try await api.post("/v1/claims", json: ["reference": "R\(i)", "patient": patient, "care_date": "2026-11-20", "parcours": "T", "acts": ["G"]])
+            #expect(answer.status == 201, "\(answer.text)")
+            let claim = try #require(answer.json["claim"] as? [String: Any])
+            #expect(claim["state"] as? String == "signed" && claim["totalCents"] as? Int == 3000 && claim["amoCents"] as? Int == 1900)
+            #expect((claim["patient"] as? String)?.contains("**") == true && !answer.text.contains("1850578006084"))
+            ids.append(try #require(claim["id"] as? Int))
+        }
+        // A retry with the same reference answers the same claim, creates nothing.
+        let retry = try await api.post("/v1/claims", json: ["reference": "R1", "patient": patient, "care_date": "2026-11-20", "parcours": "T", "acts": ["G"]])
+        #expect(retry.status == 200 && (retry.json["claim"] as? [String: Any])?["id"] as? Int == ids[1])
+        #expect(try await api.post("/v1/send").status == 200)
+        try await Wait.until("the 3 claims paid") {
+            _ = try await api.post("/v1/send")
+            let paid = try await api.get("/v1/claims?state=paid").json["claims"] as? [[String: Any]]
+            return paid?.count == 3
+        }
+        let claim = try await api.get("/v1/claims/\(ids[0])").json
+        #expect(claim["paidCents"] as? Int == 1900 && claim["state"] as? String == "paid")
+        #expect(try gateway.store.counts().invoices == 3)
+        try await Wait.until("lot.answered and returns events") { events.types.contains("lot.answered") && events.types.contains("returns") }
+        try await running.stop()
+        await events.stop()
+        await gateway.stop()
+    }
+
+    @Test func invalidClaimsAreRefusedNamingTheFields() async throws {
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: nil), logger: quietLogger, session: alice.session)
+        let running = try await daemon.start()
+        let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
+        let bad = try await api.post("/v1/claims", json: ["patient": ["nir": "1850578006084", "nir_key": "92", "birth_date": "1985-05-12", "amo": "01 751 0001"],
+                                                          "care_date": "2026-11-20", "acts": ["ZZZ9"], "colour": "blue"])
+        #expect(bad.status == 422)
+        let fields = (bad.json["problems"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        #expect(fields.contains("colour"), "\(bad.text)")
+        #expect(!bad.text.contains("1850578006084"))
+        let rules = try await api.post("/v1/claims", json: ["patient": ["nir": "1850578006084", "nir_key": "92", "birth_date": "1985-05-12", "amo": "01 751 0001"],
+                                                            "care_date": "2026-11-20", "acts": ["G"]])
+        #expect(rules.status == 422 && rules.text.contains("nir_key"), "\(rules.text)")
+        #expect(try await api.post("/v1/claims", json: ["care_date": "2026-11-20", "acts": ["G"], "beneficiary": 1]).status == 409)
+        #expect(try daemon.outbox.summary().totalClaims == 0)
+        try await running.stop()
+    }
+}
+
+/// Records the types of the events of `GET /v1/events` (SSE), read line by line.
+final class EventRecorder: Sendable {
+    private let seen = Box()
+    private let task: Task<Void, Never>
+
+    init(api: APIClient) {
+        let seen = self.seen
+        task = Task {
+            var request = HTTPClientRequest(url: api.base + "/v1/events")
+            request.headers.add(name: "Authorization", value: "Bearer \(api.token ?? "")")
+            guard let response = try? await APIClient.http.execute(request, timeout: .hours(1)) else { return }
+            var pending = ""
+            do {
+                for try await chunk in response.body {
+                    pending += String(buffer: chunk)
+                    while let newline = pending.firstIndex(of: "\n") {
+                        let line = pending[..<newline]
+                        if line.hasPrefix("event: ") { seen.withLock { $0.append(String(line.dropFirst(7))) } }
+                        pending = String(pending[pending.index(after: newline)...])
+                    }
+                }
+            } catch {}
+        }
+    }
+
+    var types: [String] { seen.withLock { $0 } }
+
+    final class Box: @unchecked Sendable {
+        private var value: [String] = []
+        private let lock = NSLock()
+        func withLock<T>(_ body: (inout [String]) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&value) }
+    }
+
+    func stop() async {
+        task.cancel()
+        await task.value
+    }
+}
