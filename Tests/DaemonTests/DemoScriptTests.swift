@@ -21,7 +21,7 @@ struct DemoScriptTests {
         let lease = try await TestReaders.lease()
         defer { lease.release() }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("openvitale-demo-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close() }
