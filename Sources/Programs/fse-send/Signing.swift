@@ -24,18 +24,6 @@ struct SignerOptions: ParsableArguments {
     @Option(help: "Folder of tariff tables. Default: $OPENVITALE_TARIFFS or Fixtures/tariffs next to the working directory.")
     var tariffs: String?
 
-    struct PractitionerFile: Codable {
-        var billingNumber: String
-        var situationNumber: UInt8?
-        var practiceMode: UInt8?
-        var conventionCode: UInt8?
-        var specialty: UInt8?
-        var tariffZone: UInt8?
-        var ikZone: UInt8?
-        var maySignInvoice: Bool?
-        var maySignLot: Bool?
-    }
-
     func load() async throws -> (signer: any ClaimSigner, practitioner: PractitionerSituation) {
         if let reader {
             guard let path = pinFile ?? ProcessInfo.processInfo.environment["OPENVITALE_CPS_PIN_FILE"] else {
@@ -58,19 +46,15 @@ struct SignerOptions: ParsableArguments {
         do { privateKey = try P256.Signing.PrivateKey(pemRepresentation: pem) } catch {
             throw SignerUnavailable(message: "--key \(key): not a PEM P-256 private key")
         }
-        let file: PractitionerFile
-        do { file = try JSONDecoder().decode(PractitionerFile.self, from: Data(contentsOf: URL(fileURLWithPath: practitioner))) } catch {
+        let file: SoftwarePractitionerFile
+        do { file = try JSONDecoder().decode(SoftwarePractitionerFile.self, from: Data(contentsOf: URL(fileURLWithPath: practitioner))) } catch {
             throw SignerUnavailable(message: "--practitioner \(practitioner): \(error)")
         }
-        let billing: BillingNumber
-        do { billing = try BillingNumber(file.billingNumber) } catch {
+        let situation: PractitionerSituation
+        do { situation = try file.situation() } catch {
             throw SignerUnavailable(message: "--practitioner \(practitioner): billingNumber: \(error)")
         }
-        let situation = PractitionerSituation(
-            billingNumber: billing, situationNumber: file.situationNumber ?? 1, practiceMode: file.practiceMode ?? 0,
-            conventionCode: file.conventionCode ?? 1, specialty: file.specialty ?? 1, tariffZone: file.tariffZone ?? 10,
-            ikZone: file.ikZone ?? 0, maySignInvoice: file.maySignInvoice ?? true, maySignLot: file.maySignLot ?? true)
-        let signer = SoftwareClaimSigner(privateKey: privateKey, maySignInvoice: situation.maySignInvoice, maySignLot: situation.maySignLot, isTestCard: true)
+        let signer = SoftwarePractitionerFile.signer(for: situation, privateKey: privateKey)
         return (signer, situation)
     }
 
