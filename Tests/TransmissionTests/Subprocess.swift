@@ -67,6 +67,15 @@ final class ChildProcess: @unchecked Sendable {
                 for await s in stream { return s }
                 return self.lock.withLock { self.status ?? -1 }
             }
+            // Fallback when Foundation's termination notification is late or lost: the child is a zombie (or
+            // gone) in /proc; reap it ourselves and take its status.
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .milliseconds(200))
+                    if let s = self.lock.withLock({ self.status }) { return s }
+                    if let s = Self.reapIfExited(self.pid) { return s }
+                }
+            }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 throw Wait.Timeout(description: "process \(self.process.executableURL?.lastPathComponent ?? "?") still running after \(timeout)")
@@ -75,6 +84,18 @@ final class ChildProcess: @unchecked Sendable {
             group.cancelAll()
             return s
         }
+    }
+
+    /// The exit status of `pid` when it has exited but was not reaped yet (a zombie), reaping it; nil while it runs.
+    static func reapIfExited(_ pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.first == "Z" else { return nil }
+        var raw: Int32 = 0
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+        let signal = raw & 0x7F
+        return signal == 0 ? (raw >> 8) & 0xFF : signal  // as Foundation reports a signal: its number
     }
 
     func kill(_ signal: Int32 = SIGKILL) {
