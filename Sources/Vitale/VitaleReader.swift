@@ -15,12 +15,12 @@ public struct VitaleReader: Sendable {
         public var extendedLength: Bool
         /// The largest file accepted (a card that streams data without an end marker is refused).
         public var maxFileSize: Int
-        /// How long one exchange may take before the card is declared mute (``VitaleError/cardMute(step:)``);
-        /// nil: wait as long as the transport does. Some readers (and pcscd's virtual driver) wait forever for
-        /// a card that stopped answering.
+        /// How long one exchange may take before the card is declared mute
+        /// (``VitaleError/cardMute(step:timeout:)``); nil: wait as long as the transport does. Some readers (and
+        /// pcscd's virtual driver) wait forever for a card that stopped answering.
         public var apduTimeout: Duration?
 
-        public init(extendedLength: Bool = false, maxFileSize: Int = 16 * 1024, apduTimeout: Duration? = .seconds(5)) {
+        public init(extendedLength: Bool = false, maxFileSize: Int = 16 * 1024, apduTimeout: Duration? = defaultAPDUTimeout) {
             self.extendedLength = extendedLength
             self.maxFileSize = maxFileSize
             self.apduTimeout = apduTimeout
@@ -59,15 +59,17 @@ public struct VitaleReader: Sendable {
 
     /// Reads the three files without decoding them (for tools and benchmarks).
     public func readFiles(from channel: some CardChannel) async throws(VitaleError) -> Files {
-        try await expectSuccess(channel, try command(.selectMF), step: "SELECT MF")
-        let identity = try await readFile(channel, sfi: 2, file: .identity)
-        try await expectSuccess(channel, try command(.selectVitale), step: "SELECT VITALE application")
-        let nir = try await readFile(channel, sfi: 2, file: .nir)
-        let rights = try await readFile(channel, sfi: 3, file: .rights, absentAllowed: true)
-        guard let identity, let nir else {
-            throw .unexpectedStatus(.fileNotFound, step: identity == nil ? "READ BINARY \(VitaleFile.identity)" : "READ BINARY \(VitaleFile.nir)")
+        try await withAPDUDeadline(options.apduTimeout, on: channel) { card throws(VitaleError) in
+            try await expectSuccess(card, try command(.selectMF), step: "SELECT MF")
+            let identity = try await readFile(card, sfi: 2, file: .identity)
+            try await expectSuccess(card, try command(.selectVitale), step: "SELECT VITALE application")
+            let nir = try await readFile(card, sfi: 2, file: .nir)
+            let rights = try await readFile(card, sfi: 3, file: .rights, absentAllowed: true)
+            guard let identity, let nir else {
+                throw .unexpectedStatus(.fileNotFound, step: identity == nil ? "READ BINARY \(VitaleFile.identity)" : "READ BINARY \(VitaleFile.nir)")
+            }
+            return Files(identity: identity, nir: nir, rights: rights)
         }
-        return Files(identity: identity, nir: nir, rights: rights)
     }
 
     /// The APDU sequence of a whole read of a card whose files each fit in 256 bytes (the layout's minimum),
@@ -84,6 +86,9 @@ public struct VitaleReader: Sendable {
 
     // MARK: Steps
 
+    /// The card under the read's per-exchange deadline.
+    typealias Card = DeadlineChannel<VitaleError>
+
     enum Fixed { case selectMF, selectVitale }
 
     func command(_ which: Fixed) throws(VitaleError) -> CommandAPDU {
@@ -97,20 +102,20 @@ public struct VitaleReader: Sendable {
         }
     }
 
-    func expectSuccess(_ channel: some CardChannel, _ command: CommandAPDU, step: String) async throws(VitaleError) {
-        let response = try await send(channel, command, step: step)
+    func expectSuccess(_ card: Card, _ command: CommandAPDU, step: String) async throws(VitaleError) {
+        let response = try await card.send(command, step: step)
         guard response.statusWord == .success else { throw .unexpectedStatus(response.statusWord, step: step) }
     }
 
     /// Reads a file by SFI, chunk after chunk until its end marker. Returns nil for `6A82` when allowed.
-    func readFile(_ channel: some CardChannel, sfi: UInt8, file: VitaleFile, absentAllowed: Bool = false) async throws(VitaleError) -> [UInt8]? {
+    func readFile(_ card: Card, sfi: UInt8, file: VitaleFile, absentAllowed: Bool = false) async throws(VitaleError) -> [UInt8]? {
         let step = "READ BINARY \(file)"
         if options.extendedLength {
             let cmd: CommandAPDU
             do { cmd = try CommandAPDU(ins: 0xB0, p1: 0x80 | sfi, p2: 0, ne: 65536, extended: true) } catch {
                 throw .transport(step: step, detail: error.description)
             }
-            let r = try await send(channel, cmd, step: step)
+            let r = try await card.send(cmd, step: step)
             switch r.statusWord {
             case .success, .endOfFile: break
             case .fileNotFound where absentAllowed: return nil
@@ -131,7 +136,7 @@ public struct VitaleReader: Sendable {
             } catch {
                 throw .transport(step: step, detail: error.description)
             }
-            let r = try await send(channel, cmd, step: offset == 0 ? step : "\(step) at offset \(offset)")
+            let r = try await card.send(cmd, step: offset == 0 ? step : "\(step) at offset \(offset)")
             switch r.statusWord {
             case .success, .endOfFile:
                 break
@@ -162,26 +167,5 @@ public struct VitaleReader: Sendable {
         if let end { return Array(data[..<end]) }
         // No end marker: a file that ends inside a TLV is reported by the decoder's full parse.
         return complete ? data : nil
-    }
-
-    func send<C: CardChannel>(_ channel: C, _ command: CommandAPDU, step: String) async throws(VitaleError) -> ResponseAPDU {
-        do {
-            guard let timeout = options.apduTimeout else { return try await channel.send(command) }
-            guard let response = try await withTimeout(timeout, { try await channel.send(command) }) else {
-                throw VitaleError.cardMute(step: step)
-            }
-            return response
-        } catch let error as VitaleError {
-            throw error
-        } catch let error as any CardTransportError {
-            switch error.transportFailure {
-            case .cardRemoved: throw .cardRemoved(step: step)
-            case .cardMute: throw .cardMute(step: step)
-            case .readerUnavailable, .serviceUnavailable: throw .readerUnavailable(step: step, detail: "\(error)")
-            case .other: throw .transport(step: step, detail: "\(error)")
-            }
-        } catch {
-            throw .transport(step: step, detail: "\(error)")
-        }
     }
 }
