@@ -14,7 +14,7 @@ public enum CPSFile: String, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why a CPS operation failed. Messages name the file, field or status word, never the PIN or a name.
-public enum CPSError: CardExchangeError, Hashable, Sendable, CustomStringConvertible {
+public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
     /// The ATR is not a CPS ATR.
     case notACPS(atr: String)
     /// The card was removed during the operation.

@@ -21,7 +21,7 @@ public enum VitaleFile: String, Sendable, Hashable, Codable, CustomStringConvert
 /// Why a carte Vitale could not be read. A read that throws yields nothing: no partial card is ever returned.
 ///
 /// Messages name the file, the field, the byte offset or the status word; they never contain a NIR or a name.
-public enum VitaleError: CardExchangeError, Hashable, Sendable, CustomStringConvertible {
+public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
     /// The ATR is neither a Vitale 2 nor a Vitale 1 ATR.
     case notAVitaleCard(atr: String)
     /// A Vitale 1 card (recognised from its ATR): its memory layout is not public.
