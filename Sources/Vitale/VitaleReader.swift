@@ -58,16 +58,29 @@ public struct VitaleReader: Sendable {
     }
 
     /// Reads the three files without decoding them (for tools and benchmarks).
+    ///
+    /// The whole read is one ``CardConversation`` (``FilesConversation``): a PC/SC card runs it on its own thread
+    /// inside one PC/SC transaction, with no thread hop between the APDUs.
     public func readFiles(from channel: some CardChannel) async throws(VitaleError) -> Files {
-        try await expectSuccess(channel, try command(.selectMF), step: "SELECT MF")
-        let identity = try await readFile(channel, sfi: 2, file: .identity)
-        try await expectSuccess(channel, try command(.selectVitale), step: "SELECT VITALE application")
-        let nir = try await readFile(channel, sfi: 2, file: .nir)
-        let rights = try await readFile(channel, sfi: 3, file: .rights, absentAllowed: true)
-        guard let identity, let nir else {
-            throw .unexpectedStatus(.fileNotFound, step: identity == nil ? "READ BINARY \(VitaleFile.identity)" : "READ BINARY \(VitaleFile.nir)")
+        do {
+            return try await channel.converse(FilesConversation(options: options), exchangeTimeout: options.apduTimeout)
+        } catch let error as VitaleError {
+            throw error
+        } catch let error as CardConversationError {
+            let detail: String
+            switch error.kind {
+            case .transport(let underlying): detail = "\(underlying)"
+            case .timedOut: detail = error.description
+            }
+            switch error.transportFailure {
+            case .cardRemoved: throw .cardRemoved(step: error.step)
+            case .cardMute: throw .cardMute(step: error.step)
+            case .readerUnavailable, .serviceUnavailable: throw .readerUnavailable(step: error.step, detail: detail)
+            case .other: throw .transport(step: error.step, detail: detail)
+            }
+        } catch {
+            throw .transport(step: "reading the card", detail: "\(error)")
         }
-        return Files(identity: identity, nir: nir, rights: rights)
     }
 
     /// The APDU sequence of a whole read of a card whose files each fit in 256 bytes (the layout's minimum),
@@ -80,108 +93,5 @@ public struct VitaleReader: Sendable {
             [0x00, 0xB0, 0x82, 0x00, 0x00],
             [0x00, 0xB0, 0x83, 0x00, 0x00],
         ]
-    }
-
-    // MARK: Steps
-
-    enum Fixed { case selectMF, selectVitale }
-
-    func command(_ which: Fixed) throws(VitaleError) -> CommandAPDU {
-        do {
-            switch which {
-            case .selectMF: return try CommandAPDU(ins: 0xA4, p1: 0x00, p2: 0x0C, data: [0x3F, 0x00])
-            case .selectVitale: return try CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x0C, data: Self.vitaleAID)
-            }
-        } catch {
-            throw .transport(step: "building a command", detail: error.description)
-        }
-    }
-
-    func expectSuccess(_ channel: some CardChannel, _ command: CommandAPDU, step: String) async throws(VitaleError) {
-        let response = try await send(channel, command, step: step)
-        guard response.statusWord == .success else { throw .unexpectedStatus(response.statusWord, step: step) }
-    }
-
-    /// Reads a file by SFI, chunk after chunk until its end marker. Returns nil for `6A82` when allowed.
-    func readFile(_ channel: some CardChannel, sfi: UInt8, file: VitaleFile, absentAllowed: Bool = false) async throws(VitaleError) -> [UInt8]? {
-        let step = "READ BINARY \(file)"
-        if options.extendedLength {
-            let cmd: CommandAPDU
-            do { cmd = try CommandAPDU(ins: 0xB0, p1: 0x80 | sfi, p2: 0, ne: 65536, extended: true) } catch {
-                throw .transport(step: step, detail: error.description)
-            }
-            let r = try await send(channel, cmd, step: step)
-            switch r.statusWord {
-            case .success, .endOfFile: break
-            case .fileNotFound where absentAllowed: return nil
-            default: throw .unexpectedStatus(r.statusWord, step: step)
-            }
-            guard r.data.count <= options.maxFileSize else { throw .fileTooLarge(file: file, limit: options.maxFileSize) }
-            return try content(r.data, file: file, complete: true)
-        }
-
-        var data: [UInt8] = []
-        var offset = 0
-        while true {
-            let cmd: CommandAPDU
-            do {
-                cmd = offset == 0
-                    ? try .readBinary(sfi: sfi, offset: 0, ne: 256)
-                    : try .readBinary(offset: offset, ne: 256)
-            } catch {
-                throw .transport(step: step, detail: error.description)
-            }
-            let r = try await send(channel, cmd, step: offset == 0 ? step : "\(step) at offset \(offset)")
-            switch r.statusWord {
-            case .success, .endOfFile:
-                break
-            case .fileNotFound where offset == 0 && absentAllowed:
-                return nil
-            case .wrongP1P2 where offset > 0:
-                // Offset at the end of the file: the file is over.
-                return try content(data, file: file, complete: true)
-            default:
-                throw .unexpectedStatus(r.statusWord, step: offset == 0 ? step : "\(step) at offset \(offset)")
-            }
-            data.append(contentsOf: r.data)
-            guard data.count <= options.maxFileSize else { throw .fileTooLarge(file: file, limit: options.maxFileSize) }
-            let ended = r.statusWord == .endOfFile || r.data.count < 256
-            if ended { return try content(data, file: file, complete: true) }
-            if let c = try content(data, file: file, complete: false) { return c }
-            offset += r.data.count
-            guard offset <= 0x7FFF else { throw .fileTooLarge(file: file, limit: 0x7FFF) }
-        }
-    }
-
-    /// The content up to the end marker; nil when more must be read (only when `complete` is false).
-    func content(_ data: [UInt8], file: VitaleFile, complete: Bool) throws(VitaleError) -> [UInt8]? {
-        let end: Int?
-        do { end = try VitaleDecoder.contentEnd(data) } catch {
-            throw .corruptedTLV(file: file, offset: error.offset, reason: error.reason.rawValue)
-        }
-        if let end { return Array(data[..<end]) }
-        // No end marker: a file that ends inside a TLV is reported by the decoder's full parse.
-        return complete ? data : nil
-    }
-
-    func send<C: CardChannel>(_ channel: C, _ command: CommandAPDU, step: String) async throws(VitaleError) -> ResponseAPDU {
-        do {
-            guard let timeout = options.apduTimeout else { return try await channel.send(command) }
-            guard let response = try await withTimeout(timeout, { try await channel.send(command) }) else {
-                throw VitaleError.cardMute(step: step)
-            }
-            return response
-        } catch let error as VitaleError {
-            throw error
-        } catch let error as any CardTransportError {
-            switch error.transportFailure {
-            case .cardRemoved: throw .cardRemoved(step: step)
-            case .cardMute: throw .cardMute(step: step)
-            case .readerUnavailable, .serviceUnavailable: throw .readerUnavailable(step: step, detail: "\(error)")
-            case .other: throw .transport(step: step, detail: "\(error)")
-            }
-        } catch {
-            throw .transport(step: step, detail: "\(error)")
-        }
     }
 }
