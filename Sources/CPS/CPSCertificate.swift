@@ -36,10 +36,7 @@ public struct CPSCertificate: Sendable, Hashable, Codable {
     /// Parses the content of EF CERTIFICATE (up to its end marker).
     static func parse(_ content: [UInt8]) throws(CPSError) -> CPSCertificate {
         let file = CPSFile.certificate
-        let top: [TLV]
-        do { top = try TLV.parseAll(content) } catch {
-            throw .corruptedTLV(file: file, offset: error.offset, reason: error.reason.rawValue)
-        }
+        let top = try CPSParser.topLevel(content, file: file)
         guard let cert = top.first(where: { $0.tag == 0x7F21 }) else {
             throw .invalidField(file: file, field: "7F21 certificate", problem: "missing")
         }

@@ -14,13 +14,14 @@ public enum CPSFile: String, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why a CPS operation failed. Messages name the file, field or status word, never the PIN or a name.
-public enum CPSError: Error, Hashable, Sendable, CustomStringConvertible {
+public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
     /// The ATR is not a CPS ATR.
     case notACPS(atr: String)
     /// The card was removed during the operation.
     case cardRemoved(step: String)
-    /// The card does not answer.
-    case cardMute(step: String)
+    /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
+    /// session's ``CPSSession/apduTimeout``.
+    case cardMute(step: String, timeout: Duration? = nil)
     /// The reader or the PC/SC service went away.
     case readerUnavailable(step: String, detail: String)
     /// A status word the layout does not allow at this step.
@@ -46,7 +47,8 @@ public enum CPSError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .notACPS(let atr): return "not a CPS (ATR \(atr))"
         case .cardRemoved(let step): return "CPS removed during \(step)"
-        case .cardMute(let step): return "mute CPS: no answer to \(step)"
+        case .cardMute(let step, let timeout):
+            return "mute CPS: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
         case .readerUnavailable(let step, let detail): return "reader unavailable during \(step): \(detail)"
         case .unexpectedStatus(let sw, let step): return "\(step): CPS answered \(sw) (\(sw.meaning))"
         case .corruptedTLV(let file, let offset, let reason): return "corrupted \(file): malformed BER-TLV at byte \(offset): \(reason)"

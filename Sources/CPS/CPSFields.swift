@@ -1,50 +1,9 @@
 import ISO7816
 
 /// The children of one constructed TLV of a CPS file, with typed accessors naming the file and field on error.
-struct CPSFields {
-    let children: [TLV]
-    let file: CPSFile
-    let path: String
+typealias CPSFields = TLVFields<CPSError>
 
-    init(_ tlv: TLV, file: CPSFile, path: String) throws(CPSError) {
-        guard tlv.tag.isConstructed else {
-            throw .invalidField(file: file, field: path, problem: "tag \(tlv.tag) is not constructed")
-        }
-        do { children = try tlv.children() } catch {
-            throw .corruptedTLV(file: file, offset: error.offset, reason: "\(path): \(error.reason.rawValue)")
-        }
-        self.file = file
-        self.path = path
-    }
-
-    func value(_ tag: TLVTag) -> ArraySlice<UInt8>? { children.first { $0.tag == tag }?.value }
-
-    func fail(_ name: String, _ problem: String) -> CPSError {
-        .invalidField(file: file, field: "\(path) / \(name)", problem: problem)
-    }
-
-    func optionalText(_ tag: TLVTag, _ name: String, length: ClosedRange<Int>) throws(CPSError) -> String? {
-        guard let v = value(tag) else { return nil }
-        guard length.contains(v.count) else {
-            throw fail(name, "\(v.count) character(s), expected \(length.lowerBound)-\(length.upperBound)")
-        }
-        for (i, b) in v.enumerated() where b < 0x20 || b > 0x7E {
-            throw fail(name, "character \(i + 1) is not printable ASCII")
-        }
-        return String(decoding: v, as: UTF8.self)
-    }
-
-    func text(_ tag: TLVTag, _ name: String, length: ClosedRange<Int>) throws(CPSError) -> String {
-        guard let t = try optionalText(tag, name, length: length) else { throw fail(name, "missing") }
-        return t
-    }
-
-    func digits(_ tag: TLVTag, _ name: String, length: ClosedRange<Int>) throws(CPSError) -> String {
-        let t = try text(tag, name, length: length)
-        guard t.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw fail(name, "must be digits only") }
-        return t
-    }
-
+extension CPSFields {
     func flag(_ tag: TLVTag, _ name: String) throws(CPSError) -> Bool {
         switch try digits(tag, name, length: 1...1) {
         case "0": return false

@@ -22,7 +22,8 @@ public enum PINStatus: Sendable, Hashable, Codable, CustomStringConvertible {
 /// and verifies the PIN, and signs SHA-256 digests (`docs/card-layout.md`, section 3).
 ///
 /// Works over any ``CardChannel``. Every call sends its APDUs in order; callers that share the card with
-/// other programs wrap a sequence in a PC/SC transaction.
+/// other programs wrap a sequence in a PC/SC transaction. Each exchange must be answered within
+/// ``apduTimeout``, or the call throws ``CPSError/cardMute(step:timeout:)`` naming it (a mute card).
 public struct CPSSession: Sendable {
     /// The CPS application identifier (`D2 50 00 00 03 'OV-CPS'`, project's own).
     public static let aid: [UInt8] = [0xD2, 0x50, 0x00, 0x00, 0x03, 0x4F, 0x56, 0x2D, 0x43, 0x50, 0x53]
@@ -33,6 +34,10 @@ public struct CPSSession: Sendable {
     public let channel: any CardChannel
     /// The card's ATR.
     public let atr: [UInt8]
+    /// How long one exchange may take before the card is declared mute (``CPSError/cardMute(step:timeout:)``);
+    /// nil: wait as long as the transport does. Some readers (and pcscd's virtual driver) wait forever for a
+    /// card that stopped answering.
+    public var apduTimeout: Duration?
 
     /// True when `atr` is a CPS ATR: CPS 3 (IAS-ECC CPx, matched with OpenSC's mask) or the other known CPS ATRs.
     public static func isCPS(atr: [UInt8]) -> Bool {
@@ -44,28 +49,35 @@ public struct CPSSession: Sendable {
     }
 
     /// A session on the card behind `channel`; throws ``CPSError/notACPS(atr:)`` for another card.
-    public init(channel: any CardChannel, atr: [UInt8]) throws(CPSError) {
+    public init(channel: any CardChannel, atr: [UInt8], apduTimeout: Duration? = defaultAPDUTimeout) throws(CPSError) {
         guard Self.isCPS(atr: atr) else { throw .notACPS(atr: Hex.encode(atr, separator: " ")) }
         self.channel = channel
         self.atr = atr
+        self.apduTimeout = apduTimeout
     }
 
     // MARK: Reading
 
     /// Reads the holder, the situations and the certificate (4 APDUs when each file fits in 256 bytes).
     public func read() async throws(CPSError) -> PractitionerCard {
-        try await selectApplication()
-        let holder = try CPSParser.holder(try await readFile(sfi: 1, file: .holder))
-        let situations = try CPSParser.situations(try await readFile(sfi: 2, file: .situations))
-        let certificate = try CPSCertificate.parse(try await readFile(sfi: 3, file: .certificate))
-        return PractitionerCard(
-            atr: Hex.encode(atr, separator: " "), holder: holder, situations: situations, certificate: certificate)
+        try await exchanges { card throws(CPSError) in
+            try await selectApplication(card)
+            let holder = try CPSParser.holder(try await readFile(card, sfi: 1, file: .holder))
+            let situations = try CPSParser.situations(try await readFile(card, sfi: 2, file: .situations))
+            let certificate = try CPSCertificate.parse(try await readFile(card, sfi: 3, file: .certificate))
+            return PractitionerCard(
+                atr: Hex.encode(atr, separator: " "), holder: holder, situations: situations, certificate: certificate)
+        }
     }
 
     /// Selects the CPS application (no FCI).
     public func selectApplication() async throws(CPSError) {
+        try await exchanges { card throws(CPSError) in try await selectApplication(card) }
+    }
+
+    func selectApplication(_ card: Card) async throws(CPSError) {
         let step = "SELECT CPS application"
-        let r = try await send(try build { try CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x0C, data: Self.aid) }, step: step)
+        let r = try await card.send(try build { try CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x0C, data: Self.aid) }, step: step)
         guard r.statusWord == .success else { throw .unexpectedStatus(r.statusWord, step: step) }
     }
 
@@ -74,7 +86,8 @@ public struct CPSSession: Sendable {
     /// Asks the card for the PIN state without presenting a PIN (`00 20 00 01`): no try is used.
     public func pinStatus() async throws(CPSError) -> PINStatus {
         let step = "VERIFY (PIN status)"
-        let r = try await send(try build { try CommandAPDU(ins: 0x20, p1: 0x00, p2: Self.pinReference) }, step: step)
+        let command = try build { try CommandAPDU(ins: 0x20, p1: 0x00, p2: Self.pinReference) }
+        let r = try await exchanges { card throws(CPSError) in try await card.send(command, step: step) }
         if r.statusWord == .success { return .verified }
         if r.statusWord == .authenticationBlocked { return .blocked }
         if let n = r.statusWord.triesLeft { return n == 0 ? .blocked : .notVerified(triesLeft: n) }
@@ -88,7 +101,8 @@ public struct CPSSession: Sendable {
         let bytes = Array(pin.utf8)
         guard bytes.count == 4, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw .invalidPINFormat }
         let step = "VERIFY (PIN)"
-        let r = try await send(try build { try .verify(reference: Self.pinReference, pin: bytes) }, step: step)
+        let command = try build { try .verify(reference: Self.pinReference, pin: bytes) }
+        let r = try await exchanges { card throws(CPSError) in try await card.send(command, step: step) }
         if r.statusWord == .success { return }
         if r.statusWord == .authenticationBlocked { throw .pinBlocked }
         if let n = r.statusWord.triesLeft { throw n == 0 ? .pinBlocked : .wrongPIN(triesLeft: n) }
@@ -103,11 +117,12 @@ public struct CPSSession: Sendable {
         guard digest.count == 32 else { throw .invalidDigest(length: digest.count) }
         let step = "PSO: COMPUTE DIGITAL SIGNATURE"
         let command = try build { try CommandAPDU(ins: 0x2A, p1: 0x9E, p2: 0x9A, data: digest, ne: 256) }
-        var r = try await send(command, step: step)
-        if r.statusWord == .conditionsNotSatisfied {
+        let r = try await exchanges { card throws(CPSError) in
+            let r = try await card.send(command, step: step)
+            guard r.statusWord == .conditionsNotSatisfied else { return r }
             // The CPS application is not the current DF (another program selected elsewhere): select, retry once.
-            try await selectApplication()
-            r = try await send(command, step: step)
+            try await selectApplication(card)
+            return try await card.send(command, step: step)
         }
         switch r.statusWord {
         case .success:
@@ -127,29 +142,22 @@ public struct CPSSession: Sendable {
         do { return try make() } catch { throw .transport(step: "building a command", detail: "\(error)") }
     }
 
-    func send(_ command: CommandAPDU, step: String) async throws(CPSError) -> ResponseAPDU {
-        do {
-            return try await channel.send(command)
-        } catch let error as any CardTransportError {
-            switch error.transportFailure {
-            case .cardRemoved: throw .cardRemoved(step: step)
-            case .cardMute: throw .cardMute(step: step)
-            case .readerUnavailable, .serviceUnavailable: throw .readerUnavailable(step: step, detail: "\(error)")
-            case .other: throw .transport(step: step, detail: "\(error)")
-            }
-        } catch {
-            throw .transport(step: step, detail: "\(error)")
-        }
+    /// The card under the session's per-exchange deadline.
+    typealias Card = DeadlineChannel<CPSError>
+
+    /// Runs `body`'s exchanges with the card, each under ``apduTimeout``.
+    func exchanges<T: Sendable>(_ body: @escaping @Sendable (Card) async throws(CPSError) -> T) async throws(CPSError) -> T {
+        try await withAPDUDeadline(apduTimeout, on: channel, body)
     }
 
     /// Reads a zero-padded file by SFI in 256-byte chunks until its end marker (a `00` tag byte).
-    func readFile(sfi: UInt8, file: CPSFile) async throws(CPSError) -> [UInt8] {
+    func readFile(_ card: Card, sfi: UInt8, file: CPSFile) async throws(CPSError) -> [UInt8] {
         let step = "READ BINARY \(file)"
         var data: [UInt8] = []
         while true {
             let offset = data.count
             let command = try build { offset == 0 ? try .readBinary(sfi: sfi, offset: 0, ne: 256) : try .readBinary(offset: offset, ne: 256) }
-            let r = try await send(command, step: step)
+            let r = try await card.send(command, step: step)
             if r.statusWord == .wrongP1P2, offset > 0 { break }
             guard r.statusWord == .success || r.statusWord == .endOfFile else { throw .unexpectedStatus(r.statusWord, step: step) }
             data.append(contentsOf: r.data)

@@ -6,16 +6,17 @@ public protocol CardChannel: Sendable {
     /// Sends one command APDU and returns the raw response (data then SW1 SW2).
     func transmit(_ command: [UInt8]) async throws -> [UInt8]
 
-    /// Runs a whole ``CardConversation`` and returns its result. Transport failures come as
-    /// ``CardConversationError`` naming the step; so does an exchange that outlasts `exchangeTimeout` (nil: no
-    /// limit). The default sends one command at a time (``converseBySending(_:exchangeTimeout:)``); a transport
-    /// whose calls block on a thread of its own runs the whole conversation there in one go.
-    func converse<C: CardConversation>(_ conversation: C, exchangeTimeout: Duration?) async throws -> C.Output
+    /// Runs a whole ``CardConversation`` and returns its result, arming `watch` (when given) around each exchange.
+    /// Transport failures come as ``CardConversationError`` naming the step. The default sends one command at a
+    /// time (``converseBySending(_:watch:)``); a transport whose calls block on a thread of its own runs the
+    /// whole conversation there in one go. Callers put a deadline on the exchanges with
+    /// ``withAPDUDeadline(_:on:as:_:)`` and ``DeadlineChannel/converse(_:)``.
+    func converse<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output
 }
 
 extension CardChannel {
-    public func converse<C: CardConversation>(_ conversation: C, exchangeTimeout: Duration?) async throws -> C.Output {
-        try await converseBySending(conversation, exchangeTimeout: exchangeTimeout)
+    public func converse<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output {
+        try await converseBySending(conversation, watch: watch)
     }
 }
 

@@ -1,7 +1,8 @@
 /// A whole exchange with a card written as a value: from the answers so far it names the next command, until it
 /// has its result. Written this way, a transport can run the conversation where the card is, in one go: PC/SC runs
 /// it on its context's thread inside one PC/SC transaction, with one thread hop for the whole conversation instead
-/// of one per APDU. ``CardChannel/converse(_:exchangeTimeout:)`` runs it anywhere.
+/// of one per APDU. ``CardChannel/converse(_:watch:)`` runs it anywhere; ``DeadlineChannel/converse(_:)`` under a
+/// per-exchange deadline.
 public protocol CardConversation: Sendable {
     /// What the conversation produces.
     associatedtype Output: Sendable
@@ -20,58 +21,36 @@ public enum ConversationStep<Output: Sendable>: Sendable {
     case finished(Output)
 }
 
-/// A failure of the exchange itself while a ``CardConversation`` ran, with the step it happened at.
+/// A transport failure while a ``CardConversation`` ran, with the step it happened at.
 public struct CardConversationError: Error, CustomStringConvertible {
     /// The step of the command in flight.
     public var step: String
-    /// What happened.
-    public var kind: Kind
+    /// The transport's error, which may conform to ``CardTransportError``.
+    public var underlying: any Error
 
-    /// What went wrong with the exchange.
-    public enum Kind: Sendable {
-        /// The transport failed; its error, which may conform to ``CardTransportError``.
-        case transport(any Error)
-        /// The card gave no answer within the exchange timeout.
-        case timedOut(Duration)
-    }
-
-    public init(step: String, kind: Kind) {
+    public init(step: String, underlying: any Error) {
         self.step = step
-        self.kind = kind
+        self.underlying = underlying
     }
 
-    /// What the failure means for the card (a timeout is a mute card).
-    public var transportFailure: CardTransportFailure {
-        switch kind {
-        case .timedOut: return .cardMute
-        case .transport(let error): return (error as? any CardTransportError)?.transportFailure ?? .other
-        }
-    }
-
-    public var description: String {
-        switch kind {
-        case .timedOut(let timeout): return "\(step): no answer from the card within \(timeout)"
-        case .transport(let error): return "\(step): \(error)"
-        }
-    }
+    public var description: String { "\(step): \(underlying)" }
 }
 
 extension CardChannel {
-    /// Runs `conversation` one ``send(_:options:)`` at a time; the default of
-    /// ``CardChannel/converse(_:exchangeTimeout:)``.
-    public func converseBySending<C: CardConversation>(_ conversation: C, exchangeTimeout: Duration?) async throws -> C.Output {
-        try await withExchangeDeadline(exchangeTimeout) { progress in
-            var conversation = conversation
-            var response: ResponseAPDU?
-            while true {
-                switch try conversation.next(after: response) {
-                case .finished(let output):
-                    return output
-                case .send(let command, let step, let options):
-                    progress.begin(step)
-                    do { response = try await send(command, options: options) } catch {
-                        throw CardConversationError(step: step, kind: .transport(error))
-                    }
+    /// Runs `conversation` one ``send(_:options:)`` at a time, arming `watch` around each exchange; the default
+    /// of ``CardChannel/converse(_:watch:)``.
+    public func converseBySending<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output {
+        var conversation = conversation
+        var response: ResponseAPDU?
+        while true {
+            switch try conversation.next(after: response) {
+            case .finished(let output):
+                return output
+            case .send(let command, let step, let options):
+                let ticket = watch?.arm(step)
+                defer { if let ticket { watch?.disarm(ticket) } }
+                do { response = try await send(command, options: options) } catch {
+                    throw CardConversationError(step: step, underlying: error)
                 }
             }
         }

@@ -65,25 +65,23 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
     /// (nested in the caller's, if the caller holds one): `SCardBeginTransaction`, every APDU with the T=0 loops,
     /// `SCardEndTransaction`, with one thread hop for all of it instead of one per APDU.
     ///
-    /// Transport failures come as ``CardConversationError`` wrapping the ``PCSCError`` and naming the step; an
-    /// exchange that outlasts `exchangeTimeout` ends the wait with ``CardConversationError/Kind/timedOut(_:)``
-    /// (the blocked call is left to the context's thread, which stays busy until pcscd gives up).
-    public func converse<C: CardConversation>(_ conversation: C, exchangeTimeout: Duration?) async throws -> C.Output {
-        try await withExchangeDeadline(exchangeTimeout) { [self] progress in
-            try await context.thread.runAny { [self] () throws -> C.Output in
-                try runOnThread(conversation, progress: progress)
-            }
+    /// Transport failures come as ``CardConversationError`` wrapping the ``PCSCError`` and naming the step. `watch`
+    /// is armed around each exchange, so a deadline (``withAPDUDeadline(_:on:as:_:)``) can give up on a mute card;
+    /// the blocked call is then left to the context's thread, which stays busy until pcscd gives up.
+    public func converse<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output {
+        try await context.thread.runAny { [self] () throws -> C.Output in
+            try runOnThread(conversation, watch: watch)
         }
     }
 
     /// On the context thread: the conversation, in a transaction.
-    private func runOnThread<C: CardConversation>(_ conversation: C, progress: ExchangeProgress) throws -> C.Output {
+    private func runOnThread<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) throws -> C.Output {
         let handle: SCard.Handle
         do throws(PCSCError) {
             handle = try liveHandle()
             try SCard.beginTransaction(handle)
         } catch {
-            throw CardConversationError(step: "beginning the PC/SC transaction", kind: .transport(context.confirmRemoval(error, reader: reader)))
+            throw CardConversationError(step: "beginning the PC/SC transaction", underlying: context.confirmRemoval(error, reader: reader))
         }
         defer { _ = try? SCard.endTransaction(handle, disposition: Disposition.leave.code) }
         if context.receiveBuffer.count < SCard.receiveBufferSize {
@@ -96,7 +94,8 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
             case .finished(let output):
                 return output
             case .send(let command, let step, let options):
-                progress.begin(step)
+                let ticket = watch?.arm(step)
+                defer { if let ticket { watch?.disarm(ticket) } }
                 var exchange = T0Exchange(command, options: options)
                 do {
                     while true {
@@ -113,7 +112,7 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
                         }
                     }
                 } catch {
-                    throw CardConversationError(step: step, kind: .transport(error))
+                    throw CardConversationError(step: step, underlying: error)
                 }
             }
         }

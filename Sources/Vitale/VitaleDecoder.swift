@@ -243,54 +243,9 @@ public enum VitaleDecoder {
 }
 
 /// The children of one constructed TLV, with typed accessors that report the file and field path on error.
-struct Fields {
-    let children: [TLV]
-    let file: VitaleFile
-    let path: String
+typealias Fields = TLVFields<VitaleError>
 
-    init(_ tlv: TLV, file: VitaleFile, path: String) throws(VitaleError) {
-        guard tlv.tag.isConstructed else {
-            throw .invalidField(file: file, field: path, problem: "tag \(tlv.tag) is not constructed")
-        }
-        do {
-            children = try tlv.children()
-        } catch {
-            throw .corruptedTLV(file: file, offset: error.offset, reason: "\(path): \(error.reason.rawValue)")
-        }
-        self.file = file
-        self.path = path
-    }
-
-    func value(_ tag: TLVTag) -> ArraySlice<UInt8>? {
-        children.first { $0.tag == tag }?.value
-    }
-
-    func fail(_ name: String, _ problem: String) -> VitaleError {
-        .invalidField(file: file, field: "\(path) / \(name)", problem: problem)
-    }
-
-    func optionalText(_ tag: TLVTag, _ name: String, length: ClosedRange<Int>) throws(VitaleError) -> String? {
-        guard let v = value(tag) else { return nil }
-        guard length.contains(v.count) else {
-            throw fail(name, "\(v.count) character(s), expected \(length.lowerBound)-\(length.upperBound)")
-        }
-        for (i, b) in v.enumerated() where b < 0x20 || b > 0x7E {
-            throw fail(name, "character \(i + 1) is not printable ASCII")
-        }
-        return String(decoding: v, as: UTF8.self)
-    }
-
-    func text(_ tag: TLVTag, _ name: String, length: ClosedRange<Int>) throws(VitaleError) -> String {
-        guard let t = try optionalText(tag, name, length: length) else { throw fail(name, "missing") }
-        return t
-    }
-
-    func digits(_ tag: TLVTag, _ name: String, length: ClosedRange<Int>) throws(VitaleError) -> String {
-        let t = try text(tag, name, length: length)
-        guard t.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { throw fail(name, "must be digits only") }
-        return t
-    }
-
+extension Fields {
     func optionalDate(_ tag: TLVTag, _ name: String) throws(VitaleError) -> CardDate? {
         guard let v = value(tag) else { return nil }
         do { return try CardDate(ascii: v) } catch { throw fail(name, error.description) }

@@ -21,15 +21,16 @@ public enum VitaleFile: String, Sendable, Hashable, Codable, CustomStringConvert
 /// Why a carte Vitale could not be read. A read that throws yields nothing: no partial card is ever returned.
 ///
 /// Messages name the file, the field, the byte offset or the status word; they never contain a NIR or a name.
-public enum VitaleError: Error, Hashable, Sendable, CustomStringConvertible {
+public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
     /// The ATR is neither a Vitale 2 nor a Vitale 1 ATR.
     case notAVitaleCard(atr: String)
     /// A Vitale 1 card (recognised from its ATR): its memory layout is not public.
     case legacyVitale1(atr: String)
     /// The card was removed (or lost power) during the read; `step` says which exchange failed.
     case cardRemoved(step: String)
-    /// The card does not answer.
-    case cardMute(step: String)
+    /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
+    /// reader's ``VitaleReader/Options/apduTimeout``.
+    case cardMute(step: String, timeout: Duration? = nil)
     /// The reader or the PC/SC service went away during the read.
     case readerUnavailable(step: String, detail: String)
     /// The card answered a status word the layout does not allow at this step.
@@ -55,8 +56,8 @@ public enum VitaleError: Error, Hashable, Sendable, CustomStringConvertible {
             return "legacy Vitale 1 card, not supported (ATR \(atr)): its memory layout is not public"
         case .cardRemoved(let step):
             return "card removed during the read (\(step)): nothing was read, insert the card again"
-        case .cardMute(let step):
-            return "mute card: no answer to \(step)"
+        case .cardMute(let step, let timeout):
+            return "mute card: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
         case .readerUnavailable(let step, let detail):
             return "reader unavailable during \(step): \(detail)"
         case .unexpectedStatus(let sw, let step):

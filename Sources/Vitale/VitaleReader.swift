@@ -62,24 +62,8 @@ public struct VitaleReader: Sendable {
     /// The whole read is one ``CardConversation`` (``FilesConversation``): a PC/SC card runs it on its own thread
     /// inside one PC/SC transaction, with no thread hop between the APDUs.
     public func readFiles(from channel: some CardChannel) async throws(VitaleError) -> Files {
-        do {
-            return try await channel.converse(FilesConversation(options: options), exchangeTimeout: options.apduTimeout)
-        } catch let error as VitaleError {
-            throw error
-        } catch let error as CardConversationError {
-            let detail: String
-            switch error.kind {
-            case .transport(let underlying): detail = "\(underlying)"
-            case .timedOut: detail = error.description
-            }
-            switch error.transportFailure {
-            case .cardRemoved: throw .cardRemoved(step: error.step)
-            case .cardMute: throw .cardMute(step: error.step)
-            case .readerUnavailable, .serviceUnavailable: throw .readerUnavailable(step: error.step, detail: detail)
-            case .other: throw .transport(step: error.step, detail: detail)
-            }
-        } catch {
-            throw .transport(step: "reading the card", detail: "\(error)")
+        try await withAPDUDeadline(options.apduTimeout, on: channel) { card throws(VitaleError) in
+            try await card.converse(FilesConversation(options: options))
         }
     }
 

@@ -125,6 +125,21 @@ struct InProcessTests {
         }
     }
 
+    @Test func cardThatNeverAnswersIsMuteAfterTheTimeout() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("single-insured.json"))
+        let probe = ProbeChannel(c, failure: .hangAfter(3))
+        defer { probe.release() }
+        let start = ContinuousClock.now
+        await #expect {
+            try await VitaleReader(options: .init(apduTimeout: .milliseconds(200))).read(from: probe, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.cardMute(let step, .milliseconds(200)) = error else { return false }
+            return step.hasPrefix("READ BINARY") && "\(error)".hasSuffix("within 200 ms")
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(probe.heldCount == 1)
+    }
+
     @Test func unexpectedStatusWord() async throws {
         let c = EmulatedCard(image: try Fixtures.image("single-insured.json"))
         let probe = ProbeChannel(c, failure: .statusAfter(3, 0x6F00))
@@ -174,6 +189,32 @@ struct InProcessTests {
         // After a power cycle the PIN is asked again.
         emulated.reset()
         await #expect(throws: CPSError.pinRequired) { try await session.sign(digest: digest) }
+    }
+
+    @Test func muteCPSIsReportedWithinTheTimeout() async throws {
+        let image = try Fixtures.image("cps-gp-secteur1.json")
+        let emulated = EmulatedCard(image: image)
+        let timeout = Duration.milliseconds(200)
+        // The card stops answering after the SELECT: the read names the holder file's READ BINARY.
+        let probe = ProbeChannel(emulated, failure: .hangAfter(1))
+        defer { probe.release() }
+        let start = ContinuousClock.now
+        let session = try CPSSession(channel: probe, atr: emulated.atr, apduTimeout: timeout)
+        await #expect(throws: CPSError.cardMute(step: "READ BINARY \(CPSFile.holder)", timeout: timeout)) {
+            try await session.read()
+        }
+        #expect("\(CPSError.cardMute(step: "READ BINARY \(CPSFile.holder)", timeout: timeout))"
+            == "mute CPS: no answer to READ BINARY CPS holder file (EF C001, SFI 1) within 200 ms")
+        // Every later operation of the session: PIN state, PIN, signature.
+        await #expect(throws: CPSError.cardMute(step: "VERIFY (PIN status)", timeout: timeout)) { try await session.pinStatus() }
+        await #expect(throws: CPSError.cardMute(step: "VERIFY (PIN)", timeout: timeout)) { try await session.verifyPIN("1234") }
+        await #expect(throws: CPSError.cardMute(step: "PSO: COMPUTE DIGITAL SIGNATURE", timeout: timeout)) {
+            try await session.sign(digest: [UInt8](repeating: 7, count: 32))
+        }
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(probe.heldCount == 4)
+        // The default deadline is the Vitale reader's.
+        #expect(try CPSSession(channel: emulated, atr: emulated.atr).apduTimeout == VitaleReader.Options().apduTimeout)
     }
 
     @Test func blockedPIN() async throws {

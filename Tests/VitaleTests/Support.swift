@@ -32,12 +32,18 @@ enum Fixtures {
 
 /// Wraps a channel: counts APDUs, and injects failures (unit tests only).
 final class ProbeChannel<Base: CardChannel>: CardChannel, Sendable {
-    enum Failure: Sendable { case none, throwAfter(Int, any Error & Sendable), statusAfter(Int, UInt16) }
+    enum Failure: Sendable {
+        case none, throwAfter(Int, any Error & Sendable), statusAfter(Int, UInt16)
+        /// After that many APDUs the card never answers, ignoring cancellation as a blocking PC/SC call does,
+        /// until ``ProbeChannel/release()`` (then the held APDUs fail as removed).
+        case hangAfter(Int)
+    }
     struct MuteError: CardTransportError, Sendable { var transportFailure: CardTransportFailure { .cardMute } }
 
     let base: Base
     let failure: Failure
     private let state = Mutex<(count: Int, log: [[UInt8]])>((0, []))
+    private let held = Mutex<(released: Bool, continuations: [CheckedContinuation<Void, Never>])>((false, []))
 
     init(_ base: Base, failure: Failure = .none) {
         self.base = base
@@ -52,9 +58,32 @@ final class ProbeChannel<Base: CardChannel>: CardChannel, Sendable {
         switch failure {
         case .throwAfter(let after, let error) where n > after: throw error
         case .statusAfter(let after, let sw) where n == after + 1: return [UInt8(sw >> 8), UInt8(sw & 0xFF)]
+        case .hangAfter(let after) where n > after:
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = held.withLock { h -> Bool in
+                    if h.released { return true }
+                    h.continuations.append(c)
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+            throw EmulatedCard.TransmitError.unpowered
         default: return try await base.transmit(command)
         }
     }
+
+    /// Ends the APDUs held by ``Failure/hangAfter(_:)`` (the mute card is pulled out).
+    func release() {
+        let waiting = held.withLock { h in
+            h.released = true
+            defer { h.continuations = [] }
+            return h.continuations
+        }
+        for c in waiting { c.resume() }
+    }
+
+    /// The number of APDUs held unanswered.
+    var heldCount: Int { held.withLock { $0.continuations.count } }
 }
 
 /// Compares a decoded card with its image, field by field.

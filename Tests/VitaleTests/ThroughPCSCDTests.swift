@@ -125,6 +125,19 @@ struct ThroughPCSCDTests {
         bench.slot.remove()
         try await bench.context.waitForCard(in: bench.readerName, present: false)
         bench.slot.clearFaults()
+
+        // The same for a CPS: the session gives up after its APDU timeout, naming the exchange.
+        try await bench.present(EmulatedCard(image: try Fixtures.image("cps-nurse.json")))
+        (card, atr) = try await bench.connect()
+        bench.slot.inject(.mute)
+        let start = ContinuousClock.now
+        await #expect(throws: CPSError.cardMute(step: "SELECT CPS application", timeout: .milliseconds(500))) {
+            try await CPSSession(channel: card, atr: atr, apduTimeout: .milliseconds(500)).read()
+        }
+        #expect(ContinuousClock.now - start < .seconds(10))
+        bench.slot.remove()
+        try await bench.context.waitForCard(in: bench.readerName, present: false)
+        bench.slot.clearFaults()
         await bench.close()
     }
 }
