@@ -56,3 +56,32 @@ extension CardChannel {
         }
     }
 }
+
+extension CardConversation {
+    /// Runs the conversation with a blocking `transmit` (raw command → raw response), applying the T=0 rules and
+    /// arming `watch` around each exchange: for transports that run whole conversations on a thread of their own.
+    /// Transport failures come as ``CardConversationError`` naming the step.
+    public consuming func runBlocking(watch: ExchangeWatch?, transmit: ([UInt8]) throws -> [UInt8]) throws -> Output {
+        var response: ResponseAPDU?
+        while true {
+            switch try next(after: response) {
+            case .finished(let output):
+                return output
+            case .send(let command, let step, let options):
+                let ticket = watch?.arm(step)
+                defer { if let ticket { watch?.disarm(ticket) } }
+                var exchange = T0Exchange(command, options: options)
+                do {
+                    while true {
+                        if let whole = try exchange.receive(try transmit(exchange.next.bytes)) {
+                            response = whole
+                            break
+                        }
+                    }
+                } catch {
+                    throw CardConversationError(step: step, underlying: error)
+                }
+            }
+        }
+    }
+}

@@ -87,33 +87,13 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
         if context.receiveBuffer.count < SCard.receiveBufferSize {
             context.receiveBuffer = [UInt8](repeating: 0, count: SCard.receiveBufferSize)
         }
-        var conversation = conversation
-        var response: ResponseAPDU?
-        while true {
-            switch try conversation.next(after: response) {
-            case .finished(let output):
-                return output
-            case .send(let command, let step, let options):
-                let ticket = watch?.arm(step)
-                defer { if let ticket { watch?.disarm(ticket) } }
-                var exchange = T0Exchange(command, options: options)
-                do {
-                    while true {
-                        let reply: [UInt8]
-                        do throws(PCSCError) {
-                            reply = try SCard.transmit(handle, protocol: protocolCode, command: exchange.next.bytes, buffer: &context.receiveBuffer)
-                            guard reply.count >= 2 else { throw .truncatedResponse }
-                        } catch {
-                            throw context.confirmRemoval(error, reader: reader)
-                        }
-                        if let whole = try exchange.receive(reply) {
-                            response = whole
-                            break
-                        }
-                    }
-                } catch {
-                    throw CardConversationError(step: step, underlying: error)
-                }
+        return try conversation.runBlocking(watch: watch) { command throws(PCSCError) -> [UInt8] in
+            do throws(PCSCError) {
+                let reply = try SCard.transmit(handle, protocol: protocolCode, command: command, buffer: &context.receiveBuffer)
+                guard reply.count >= 2 else { throw .truncatedResponse }
+                return reply
+            } catch {
+                throw context.confirmRemoval(error, reader: reader)
             }
         }
     }

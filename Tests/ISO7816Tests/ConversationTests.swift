@@ -30,6 +30,20 @@ struct ConversationTests {
         #expect(channel.sent[2].last == 0x01)
     }
 
+    @Test func blockingRunAppliesTheT0LoopsAndNamesTheFailingStep() throws {
+        var sent: [[UInt8]] = []
+        let result = try CountingConversation(count: 2).runBlocking(watch: nil) { command in
+            sent.append(command)
+            return sent.count == 1 ? [0x61, 0x01] : [0x07, 0x90, 0x00]  // GET RESPONSE collects the byte
+        }
+        #expect(result == [0x07, 0x07])
+        #expect(sent.count == 3)
+        #expect(sent[1][1] == 0xC0)
+        #expect(throws: CardConversationError.self) {
+            try CountingConversation(count: 1).runBlocking(watch: nil) { _ in [0x90] }
+        }
+    }
+
     @Test func eachExchangeOfAConversationHasItsOwnDeadline() async throws {
         // Six exchanges of 60 ms: 360 ms in all, each within the 250 ms per-exchange deadline.
         let card = SlowCard(latency: .milliseconds(60))
