@@ -14,6 +14,7 @@
 """
 import json
 import os
+import random
 import socket
 import statistics
 import sys
@@ -145,8 +146,10 @@ def insertions(path, token, fifo, n):
             if time.monotonic() > end:
                 raise TimeoutError("the card was not seen removed")
             time.sleep(0.005)
-        # vitale-card keeps a removed card out for 1 s (pcscd polls); wait it out so "insert" connects at once.
-        time.sleep(max(0.0, removed_at + 1.05 - time.monotonic()))
+        # vitale-card keeps a removed card out for 1 s (pcscd polls); wait it out so "insert" connects at once,
+        # plus a random part of pcscd's 0.4 s polling period: a fixed wait would insert at the same phase of
+        # pcscd's poll every time and measure one point of the distribution only.
+        time.sleep(max(0.0, removed_at + 1.05 + random.uniform(0, 0.4) - time.monotonic()))
         t0 = time.monotonic()
         ctl.write("insert\n")
         t_inserted, _ = events.wait_for("vitale.inserted", t0)

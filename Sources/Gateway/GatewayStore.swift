@@ -16,7 +16,15 @@ public final class GatewayStore: Sendable {
         }
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: config)
+        // GRDB turns WAL on after `prepareDatabase`, setting `synchronous = NORMAL` on the writer (a commit may then
+        // be lost on a power cut): set FULL again on the writer, outside a transaction, so every commit is synced.
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
+    }
+
+    /// SQLite's `synchronous` setting of the connection that writes (2 = FULL: every commit is synced to disk).
+    public func writerSynchronousSetting() throws -> Int {
+        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     static var migrator: DatabaseMigrator {

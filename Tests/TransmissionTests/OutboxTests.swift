@@ -42,6 +42,12 @@ struct OutboxTests {
         Transmitter(outbox: outbox, client: GatewayClient(baseURL: baseURL, token: alice.token), billingNumber: alice.billingNumber, retry: retry, logger: quietLogger)
     }
 
+    @Test func outboxAndGatewayStoreSyncEveryCommit() throws {
+        // GRDB's WAL set-up lowers `synchronous` to NORMAL; both stores set FULL again on their writer.
+        #expect(try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger).writerSynchronousSetting() == 2)
+        #expect(try GatewayStore(path: folder.path("gateway.sqlite")).writerSynchronousSetting() == 2)
+    }
+
     @Test func statesFromBuiltToPaidAndRejected() async throws {
         let gateway = try await startGateway()
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
