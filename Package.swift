@@ -154,7 +154,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TestSupport",
-            dependencies: ["ISO7816", "PCSC"],
+            dependencies: ["ISO7816", "PCSC", .product(name: "Logging", package: "swift-log")],
             path: "Sources/TestSupport",
             swiftSettings: strict
         ),

@@ -180,10 +180,10 @@ public actor CardSlots {
             }
         case .serviceLost(let error):
             logger.warning("pcscd unreachable; waiting for it", metadata: ["error": "\(error)"])
+            events.publish("pcsc.lost", ["error": error])
             forgetVitale(to: .noReader)
             await forgetCPS(to: .noReader)
             await connector.reset()
-            events.publish("pcsc.lost", ["error": error])
         case .serviceRestored:
             logger.notice("pcscd reachable again")
             events.publish("pcsc.restored")

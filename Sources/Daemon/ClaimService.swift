@@ -160,7 +160,6 @@ public actor ClaimService {
             let signed = try await SignedFSE.sign(fse, with: session.signer)
             try outbox.markSigned([(id, try OutboxFSE.bytes(signed))])
             events.publish("claim.signed", ["claim": "\(id)"])
-            afterSigning()
         } catch {
             pending = "\(error)"
             logger.warning("claim stored, signature pending", metadata: ["claim": "\(id)", "error": "\(error)"])
@@ -169,6 +168,9 @@ public actor ClaimService {
         guard let record = try? outbox.claim(id) else {
             throw ClaimCreationError(status: 500, code: "outbox", message: "claim \(id) stored but cannot be read back")
         }
+        // The sender is woken once the answer's record is read: it shows the claim as this request left it
+        // (signed), not already taken into a lot by the round that starts.
+        if pending == nil { afterSigning() }
         return ClaimCreation(claim: record, created: true, signaturePending: pending)
     }
 

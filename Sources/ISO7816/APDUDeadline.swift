@@ -63,6 +63,21 @@ public struct DeadlineChannel<Failure: CardExchangeError>: Sendable {
     }
 }
 
+extension DeadlineChannel {
+    /// Runs a whole ``CardConversation`` (``CardChannel/converse(_:watch:)``: in one go where the transport
+    /// allows), each of its exchanges under the deadline. Its own errors of type `Failure` come out unchanged,
+    /// transport failures as `Failure` naming the step.
+    public func converse<C: CardConversation>(_ conversation: C) async throws(Failure) -> C.Output {
+        do {
+            return try await base.converse(conversation, watch: watch)
+        } catch let error as CardConversationError {
+            throw mapExchangeError(error.underlying, step: error.step)
+        } catch {
+            throw mapExchangeError(error, step: "the exchange with the card")
+        }
+    }
+}
+
 /// Maps an error out of an exchange (or out of the whole deadline-bound operation) to the decoder's error type.
 func mapExchangeError<Failure: CardExchangeError>(_ error: any Error, step: String) -> Failure {
     switch error {
@@ -119,8 +134,9 @@ public func withAPDUDeadline<T: Sendable, Failure: CardExchangeError>(
     }
 }
 
-/// The exchange in progress under a deadline, and the wait for it to overrun.
-final class ExchangeWatch: Sendable {
+/// The exchange in progress under a deadline, and the wait for it to overrun. Transports that run a whole
+/// ``CardConversation`` on a thread of their own arm it around each exchange they make there.
+public final class ExchangeWatch: Sendable {
     private struct Exchange {
         var ticket: UInt64
         var step: String
@@ -136,7 +152,7 @@ final class ExchangeWatch: Sendable {
     init(timeout: Duration) { self.timeout = timeout }
 
     /// Records the start of an exchange; returns its ticket for ``disarm(_:)``.
-    func arm(_ step: String) -> UInt64 {
+    public func arm(_ step: String) -> UInt64 {
         let deadline = ContinuousClock.now + timeout
         return state.withLock { s in
             s.next &+= 1
@@ -146,7 +162,7 @@ final class ExchangeWatch: Sendable {
     }
 
     /// Records the end of the exchange with `ticket`.
-    func disarm(_ ticket: UInt64) {
+    public func disarm(_ ticket: UInt64) {
         state.withLock { s in if s.current?.ticket == ticket { s.current = nil } }
     }
 

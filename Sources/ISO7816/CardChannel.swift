@@ -5,6 +5,19 @@
 public protocol CardChannel: Sendable {
     /// Sends one command APDU and returns the raw response (data then SW1 SW2).
     func transmit(_ command: [UInt8]) async throws -> [UInt8]
+
+    /// Runs a whole ``CardConversation`` and returns its result, arming `watch` (when given) around each exchange.
+    /// Transport failures come as ``CardConversationError`` naming the step. The default sends one command at a
+    /// time (``converseBySending(_:watch:)``); a transport whose calls block on a thread of its own runs the
+    /// whole conversation there in one go. Callers put a deadline on the exchanges with
+    /// ``withAPDUDeadline(_:on:as:_:)`` and ``DeadlineChannel/converse(_:)``.
+    func converse<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output
+}
+
+extension CardChannel {
+    public func converse<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output {
+        try await converseBySending(conversation, watch: watch)
+    }
 }
 
 /// How ``CardChannel/send(_:options:)`` handles the T=0 status words.
@@ -31,30 +44,9 @@ public struct SendOptions: Hashable, Sendable {
 extension CardChannel {
     /// Sends `command`, applying the T=0 loops unless `options` turn them off, and returns the whole response.
     public func send(_ command: CommandAPDU, options: SendOptions = .t0) async throws -> ResponseAPDU {
-        var current = command
-        var response = try ResponseAPDU(bytes: try await transmit(current.bytes))
-        var collected: [UInt8] = []
-        var rounds = 0
+        var exchange = T0Exchange(command, options: options)
         while true {
-            let sw = response.statusWord
-            if sw.sw1 == 0x6C, options.resendOnWrongLe {
-                rounds += 1
-                guard rounds <= options.maxRounds else { throw ISO7816Error.tooManyT0Rounds(options.maxRounds) }
-                current = try current.withNe(sw.sw2 == 0 ? 256 : Int(sw.sw2))
-                response = try ResponseAPDU(bytes: try await transmit(current.bytes))
-                continue
-            }
-            if sw.sw1 == 0x61, options.followGetResponse {
-                rounds += 1
-                guard rounds <= options.maxRounds else { throw ISO7816Error.tooManyT0Rounds(options.maxRounds) }
-                collected.append(contentsOf: response.data)
-                let get = try CommandAPDU.getResponse(cla: getResponseClass(command.cla), ne: sw.sw2 == 0 ? 256 : Int(sw.sw2))
-                current = get
-                response = try ResponseAPDU(bytes: try await transmit(get.bytes))
-                continue
-            }
-            collected.append(contentsOf: response.data)
-            return ResponseAPDU(data: collected, statusWord: sw)
+            if let response = try exchange.receive(try await transmit(exchange.next.bytes)) { return response }
         }
     }
 

@@ -61,6 +61,43 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
         }
     }
 
+    /// Runs a whole ``CardConversation`` on the context's thread in one go, inside a PC/SC transaction of its own
+    /// (nested in the caller's, if the caller holds one): `SCardBeginTransaction`, every APDU with the T=0 loops,
+    /// `SCardEndTransaction`, with one thread hop for all of it instead of one per APDU.
+    ///
+    /// Transport failures come as ``CardConversationError`` wrapping the ``PCSCError`` and naming the step. `watch`
+    /// is armed around each exchange, so a deadline (``withAPDUDeadline(_:on:as:_:)``) can give up on a mute card;
+    /// the blocked call is then left to the context's thread, which stays busy until pcscd gives up.
+    public func converse<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output {
+        try await context.thread.runAny { [self] () throws -> C.Output in
+            try runOnThread(conversation, watch: watch)
+        }
+    }
+
+    /// On the context thread: the conversation, in a transaction.
+    private func runOnThread<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) throws -> C.Output {
+        let handle: SCard.Handle
+        do throws(PCSCError) {
+            handle = try liveHandle()
+            try SCard.beginTransaction(handle)
+        } catch {
+            throw CardConversationError(step: "beginning the PC/SC transaction", underlying: context.confirmRemoval(error, reader: reader))
+        }
+        defer { _ = try? SCard.endTransaction(handle, disposition: Disposition.leave.code) }
+        if context.receiveBuffer.count < SCard.receiveBufferSize {
+            context.receiveBuffer = [UInt8](repeating: 0, count: SCard.receiveBufferSize)
+        }
+        return try conversation.runBlocking(watch: watch) { command throws(PCSCError) -> [UInt8] in
+            do throws(PCSCError) {
+                let reply = try SCard.transmit(handle, protocol: protocolCode, command: command, buffer: &context.receiveBuffer)
+                guard reply.count >= 2 else { throw .truncatedResponse }
+                return reply
+            } catch {
+                throw context.confirmRemoval(error, reader: reader)
+            }
+        }
+    }
+
     /// The card's status (`SCardStatus`): reader, state, active protocol, ATR.
     public func status() async throws(PCSCError) -> CardStatus {
         try await context.thread.run { [self] () throws(PCSCError) -> CardStatus in
@@ -149,6 +186,14 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
 }
 
 extension ContextThread {
+    /// Runs `body` on the thread and returns its result or error to the awaiting task.
+    func runAny<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+            submit { continuation.resume(returning: Result(catching: body)) }
+        }
+        return try result.get()
+    }
+
     /// Runs a non-throwing `body` on the thread and returns its result.
     func runReturning<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in

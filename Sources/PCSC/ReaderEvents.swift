@@ -16,9 +16,11 @@ public enum ReaderEvent: Sendable, Hashable {
     case heldExclusively(reader: String)
     /// The exclusive connection ended; the card can be shared again.
     case exclusiveReleased(reader: String)
-    /// pcscd cannot be reached; the sequence keeps trying to reconnect.
+    /// pcscd cannot be reached; the sequence keeps trying to reconnect. The readers it served are then reported
+    /// removed (their cards first), as if unplugged.
     case serviceLost(PCSCError)
-    /// pcscd can be reached again; reader and card events follow for what changed meanwhile.
+    /// pcscd can be reached again; its readers are then reported added, with their cards inserted, as when the
+    /// sequence starts.
     case serviceRestored
 }
 
@@ -208,6 +210,17 @@ final class ReaderWatcher: @unchecked Sendable {
                 context = nil
                 serviceDown = true
                 if !emit(.serviceLost(error)) { return }
+                // The readers went away with pcscd (as if unplugged); a new pcscd serves them afresh, with
+                // event counters of its own: report them removed now and added again (cards too) once it is back.
+                for name in order {
+                    if let word = known[name], Self.flags(word) & 0x20 != 0 {
+                        if !emit(.cardRemoved(reader: name)) { return }
+                    }
+                    if !emit(.readerRemoved(name)) { return }
+                }
+                known = [:]
+                order = []
+                plugAndPlayState = 0
             } catch where error == .unknownReader || error == .readerUnavailable || error == .cancelled {
                 continue  // a reader vanished between listing and waiting, or a stray cancel: list again
             } catch {

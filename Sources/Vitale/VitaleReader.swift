@@ -15,12 +15,12 @@ public struct VitaleReader: Sendable {
         public var extendedLength: Bool
         /// The largest file accepted (a card that streams data without an end marker is refused).
         public var maxFileSize: Int
-        /// How long one exchange may take before the card is declared mute
-        /// (``VitaleError/cardMute(step:timeout:)``); nil: wait as long as the transport does. Some readers (and
-        /// pcscd's virtual driver) wait forever for a card that stopped answering.
+        /// How long one exchange may take before the card is declared mute (``VitaleError/cardMute(step:)``);
+        /// nil: wait as long as the transport does. Some readers (and pcscd's virtual driver) wait forever for
+        /// a card that stopped answering.
         public var apduTimeout: Duration?
 
-        public init(extendedLength: Bool = false, maxFileSize: Int = 16 * 1024, apduTimeout: Duration? = defaultAPDUTimeout) {
+        public init(extendedLength: Bool = false, maxFileSize: Int = 16 * 1024, apduTimeout: Duration? = .seconds(5)) {
             self.extendedLength = extendedLength
             self.maxFileSize = maxFileSize
             self.apduTimeout = apduTimeout
@@ -58,17 +58,12 @@ public struct VitaleReader: Sendable {
     }
 
     /// Reads the three files without decoding them (for tools and benchmarks).
+    ///
+    /// The whole read is one ``CardConversation`` (``FilesConversation``): a PC/SC card runs it on its own thread
+    /// inside one PC/SC transaction, with no thread hop between the APDUs.
     public func readFiles(from channel: some CardChannel) async throws(VitaleError) -> Files {
         try await withAPDUDeadline(options.apduTimeout, on: channel) { card throws(VitaleError) in
-            try await expectSuccess(card, try command(.selectMF), step: "SELECT MF")
-            let identity = try await readFile(card, sfi: 2, file: .identity)
-            try await expectSuccess(card, try command(.selectVitale), step: "SELECT VITALE application")
-            let nir = try await readFile(card, sfi: 2, file: .nir)
-            let rights = try await readFile(card, sfi: 3, file: .rights, absentAllowed: true)
-            guard let identity, let nir else {
-                throw .unexpectedStatus(.fileNotFound, step: identity == nil ? "READ BINARY \(VitaleFile.identity)" : "READ BINARY \(VitaleFile.nir)")
-            }
-            return Files(identity: identity, nir: nir, rights: rights)
+            try await card.converse(FilesConversation(options: options))
         }
     }
 
@@ -82,90 +77,5 @@ public struct VitaleReader: Sendable {
             [0x00, 0xB0, 0x82, 0x00, 0x00],
             [0x00, 0xB0, 0x83, 0x00, 0x00],
         ]
-    }
-
-    // MARK: Steps
-
-    /// The card under the read's per-exchange deadline.
-    typealias Card = DeadlineChannel<VitaleError>
-
-    enum Fixed { case selectMF, selectVitale }
-
-    func command(_ which: Fixed) throws(VitaleError) -> CommandAPDU {
-        do {
-            switch which {
-            case .selectMF: return try CommandAPDU(ins: 0xA4, p1: 0x00, p2: 0x0C, data: [0x3F, 0x00])
-            case .selectVitale: return try CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x0C, data: Self.vitaleAID)
-            }
-        } catch {
-            throw .transport(step: "building a command", detail: error.description)
-        }
-    }
-
-    func expectSuccess(_ card: Card, _ command: CommandAPDU, step: String) async throws(VitaleError) {
-        let response = try await card.send(command, step: step)
-        guard response.statusWord == .success else { throw .unexpectedStatus(response.statusWord, step: step) }
-    }
-
-    /// Reads a file by SFI, chunk after chunk until its end marker. Returns nil for `6A82` when allowed.
-    func readFile(_ card: Card, sfi: UInt8, file: VitaleFile, absentAllowed: Bool = false) async throws(VitaleError) -> [UInt8]? {
-        let step = "READ BINARY \(file)"
-        if options.extendedLength {
-            let cmd: CommandAPDU
-            do { cmd = try CommandAPDU(ins: 0xB0, p1: 0x80 | sfi, p2: 0, ne: 65536, extended: true) } catch {
-                throw .transport(step: step, detail: error.description)
-            }
-            let r = try await card.send(cmd, step: step)
-            switch r.statusWord {
-            case .success, .endOfFile: break
-            case .fileNotFound where absentAllowed: return nil
-            default: throw .unexpectedStatus(r.statusWord, step: step)
-            }
-            guard r.data.count <= options.maxFileSize else { throw .fileTooLarge(file: file, limit: options.maxFileSize) }
-            return try content(r.data, file: file, complete: true)
-        }
-
-        var data: [UInt8] = []
-        var offset = 0
-        while true {
-            let cmd: CommandAPDU
-            do {
-                cmd = offset == 0
-                    ? try .readBinary(sfi: sfi, offset: 0, ne: 256)
-                    : try .readBinary(offset: offset, ne: 256)
-            } catch {
-                throw .transport(step: step, detail: error.description)
-            }
-            let r = try await card.send(cmd, step: offset == 0 ? step : "\(step) at offset \(offset)")
-            switch r.statusWord {
-            case .success, .endOfFile:
-                break
-            case .fileNotFound where offset == 0 && absentAllowed:
-                return nil
-            case .wrongP1P2 where offset > 0:
-                // Offset at the end of the file: the file is over.
-                return try content(data, file: file, complete: true)
-            default:
-                throw .unexpectedStatus(r.statusWord, step: offset == 0 ? step : "\(step) at offset \(offset)")
-            }
-            data.append(contentsOf: r.data)
-            guard data.count <= options.maxFileSize else { throw .fileTooLarge(file: file, limit: options.maxFileSize) }
-            let ended = r.statusWord == .endOfFile || r.data.count < 256
-            if ended { return try content(data, file: file, complete: true) }
-            if let c = try content(data, file: file, complete: false) { return c }
-            offset += r.data.count
-            guard offset <= 0x7FFF else { throw .fileTooLarge(file: file, limit: 0x7FFF) }
-        }
-    }
-
-    /// The content up to the end marker; nil when more must be read (only when `complete` is false).
-    func content(_ data: [UInt8], file: VitaleFile, complete: Bool) throws(VitaleError) -> [UInt8]? {
-        let end: Int?
-        do { end = try VitaleDecoder.contentEnd(data) } catch {
-            throw .corruptedTLV(file: file, offset: error.offset, reason: error.reason.rawValue)
-        }
-        if let end { return Array(data[..<end]) }
-        // No end marker: a file that ends inside a TLV is reported by the decoder's full parse.
-        return complete ? data : nil
     }
 }

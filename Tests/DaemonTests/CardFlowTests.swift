@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Gateway
 import Testing
+import TestSupport
 
 /// The card flow of the API with emulated cards in-process: Vitale read, CPS PIN, claim from a beneficiary
 /// of the card, paid by the gateway.

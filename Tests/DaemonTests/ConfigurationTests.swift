@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("configuration and tokens")
 struct ConfigurationTests {

@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import NIOCore
 import Testing
+import TestSupport
 import Transmission
 
 /// The daemon's API, lifecycle and outbox wiring against a real gateway over loopback (fake lot format).
@@ -105,44 +106,5 @@ struct DaemonSkeletonTests {
         #expect(try await api.post("/v1/claims", json: ["care_date": "2026-11-20", "acts": ["G"], "beneficiary": 1]).status == 409)
         #expect(try daemon.outbox.summary().totalClaims == 0)
         try await running.stop()
-    }
-}
-
-/// Records the types of the events of `GET /v1/events` (SSE), read line by line.
-final class EventRecorder: Sendable {
-    private let seen = Box()
-    private let task: Task<Void, Never>
-
-    init(api: APIClient) {
-        let seen = self.seen
-        task = Task {
-            var request = HTTPClientRequest(url: api.base + "/v1/events")
-            request.headers.add(name: "Authorization", value: "Bearer \(api.token ?? "")")
-            guard let response = try? await APIClient.http.execute(request, timeout: .hours(1)) else { return }
-            var pending = ""
-            do {
-                for try await chunk in response.body {
-                    pending += String(buffer: chunk)
-                    while let newline = pending.firstIndex(of: "\n") {
-                        let line = pending[..<newline]
-                        if line.hasPrefix("event: ") { seen.withLock { $0.append(String(line.dropFirst(7))) } }
-                        pending = String(pending[pending.index(after: newline)...])
-                    }
-                }
-            } catch {}
-        }
-    }
-
-    var types: [String] { seen.withLock { $0 } }
-
-    final class Box: @unchecked Sendable {
-        private var value: [String] = []
-        private let lock = NSLock()
-        func withLock<T>(_ body: (inout [String]) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&value) }
-    }
-
-    func stop() async {
-        task.cancel()
-        await task.value
     }
 }

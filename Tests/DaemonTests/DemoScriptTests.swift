@@ -7,15 +7,6 @@ import TestSupport
 /// the paid RSP of 19.00 € for a G with the médecin traitant, and print no NIR in clear.
 @Suite("scripts/demo")
 struct DemoScriptTests {
-    static var binaries: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("vitaled").path) { return dir }
-            dir.deleteLastPathComponent()
-        }
-        return RepositoryPaths.root.appendingPathComponent(".build/debug")
-    }
-
     @Test("the demo bills a consultation and shows the ARL and the payment", .timeLimit(.minutes(3)))
     func demoRunsTheWholePipeline() async throws {
         let lease = try await TestReaders.lease()
@@ -30,7 +21,7 @@ struct DemoScriptTests {
         process.executableURL = RepositoryPaths.root.appendingPathComponent("scripts/demo")
         process.arguments = ["--reader", lease.friendlyName, "--port", String(lease.slot0Port)]
         var environment = ProcessInfo.processInfo.environment
-        environment["OPENVITALE_BIN"] = Self.binaries.path
+        environment["OPENVITALE_BIN"] = Executables.url("vitaled").deletingLastPathComponent().path
         process.environment = environment
         process.standardOutput = handle
         process.standardError = handle

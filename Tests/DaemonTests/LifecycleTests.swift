@@ -35,7 +35,7 @@ struct LifecycleTests {
 
     func launch(_ config: String, name: String) async throws -> (Process, APIClient) {
         let process = Process()
-        process.executableURL = Executables.vitaled
+        process.executableURL = Executables.url("vitaled")
         process.arguments = ["--config", config]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         _ = FileManager.default.createFile(atPath: folder.path("\(name).log"), contents: nil)
@@ -133,17 +133,5 @@ struct LifecycleTests {
         #expect(try gateway.store.counts().invoices == 4)
         try await running.stop()
         await gateway.stop()
-    }
-}
-
-/// The project's executables, next to the test bundle.
-enum Executables {
-    static var vitaled: URL {
-        var d = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.isExecutableFile(atPath: d.appendingPathComponent("vitaled").path) { return d.appendingPathComponent("vitaled") }
-            d.deleteLastPathComponent()
-        }
-        return RepositoryPaths.root.appendingPathComponent(".build/debug/vitaled")
     }
 }

@@ -3,53 +3,16 @@ import Crypto
 import Daemon
 import Foundation
 import Gateway
-import Logging
 import NIOCore
 import NIOHTTP1
 import Transmission
 import Claims
 import TestSupport
 
-/// A temporary folder removed at the end of a test.
-final class TemporaryFolder: Sendable {
-    let url: URL
-
-    init() throws {
-        url = URL(fileURLWithPath: "/tmp").appendingPathComponent("ovd-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
 /// Writes `text` to `path` with `mode`.
 func writeSecret(_ text: String, to path: String, mode: Int = 0o600) throws {
     _ = FileManager.default.createFile(atPath: path, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: mode])
     chmod(path, mode_t(mode))
-}
-
-enum Wait {
-    struct Timeout: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// Polls `condition` until it is true or the deadline passes (never a bare sleep as synchronisation).
-    static func until(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw Timeout(description: "timed out after \(timeout) waiting for \(what)")
-    }
-}
-
-var quietLogger: Logger {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
 }
 
 /// A client of the daemon's API over loopback TCP or a Unix socket.
@@ -127,4 +90,66 @@ func startGateway(folder: TemporaryFolder, registry: [RegisteredPractitioner], f
     config.faults = faults
     let tariffs = try TariffTable(contentsOfDirectory: URL(fileURLWithPath: tariffsDirectory))
     return try await InsurerGateway(configuration: config, processor: ClaimsLotProcessor(tariffs: tariffs), logger: quietLogger).start()
+}
+
+/// Records the events of `GET /v1/events` (server-sent events) in a task of its own.
+final class EventRecorder: Sendable {
+    private let seen = LockedEvents()
+    private let task: Task<Void, Never>
+
+    init(api: APIClient) {
+        let seen = self.seen
+        task = Task {
+            var request = HTTPClientRequest(url: api.base + "/v1/events")
+            request.headers.add(name: "Authorization", value: "Bearer \(api.token ?? "")")
+            guard let response = try? await APIClient.http.execute(request, timeout: .hours(1)) else { return }
+            var pending: [UInt8] = []
+            do {
+                for try await chunk in response.body {
+                    pending.append(contentsOf: chunk.readableBytesView)
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        let line = String(decoding: pending[..<newline], as: UTF8.self)
+                        pending.removeSubrange(...newline)
+                        guard line.hasPrefix("data: "),
+                              let event = try? JSONDecoder().decode(DaemonEvent.self, from: Data(line.dropFirst(6).utf8)) else { continue }
+                        seen.append(event)
+                    }
+                }
+            } catch {}
+        }
+    }
+
+    /// The types of the events received so far, in order.
+    var types: [String] { seen.all.map(\.type) }
+
+    /// How many events were received so far.
+    var count: Int { seen.all.count }
+
+    /// Whether events of these types (with this `slot`, when given) came in this order among those received
+    /// after the first `after`.
+    func inOrder(after: Int, _ expected: [(type: String, slot: String?)]) -> Bool {
+        var next = expected.startIndex
+        for event in seen.all.dropFirst(after) where next < expected.endIndex {
+            let want = expected[next]
+            if event.type == want.type, want.slot == nil || event.data["slot"] == want.slot { next += 1 }
+        }
+        return next == expected.endIndex
+    }
+
+    /// Ends the subscription (without waiting).
+    func cancel() { task.cancel() }
+
+    /// Ends the subscription and waits for the reading task.
+    func stop() async {
+        task.cancel()
+        await task.value
+    }
+
+    final class LockedEvents: @unchecked Sendable {
+        // `@unchecked Sendable`: `events` is guarded by `lock`.
+        private var events: [DaemonEvent] = []
+        private let lock = NSLock()
+        var all: [DaemonEvent] { lock.withLock { events } }
+        func append(_ event: DaemonEvent) { lock.withLock { events.append(event) } }
+    }
 }

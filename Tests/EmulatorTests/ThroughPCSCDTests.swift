@@ -11,7 +11,7 @@ struct ThroughPCSCDTests {
 
     /// The ATR pcsc_scan shows for each reader name, or nil for an empty reader.
     static func scan() async throws -> [String: String] {
-        let result = try await Subprocess.run("/usr/bin/pcsc_scan", ["-c", "-n"])
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/pcsc_scan"), ["-c", "-n"])
         var atrs: [String: String] = [:]
         var reader: String?
         for line in result.stdout.split(separator: "\n") {
@@ -81,8 +81,8 @@ struct ThroughPCSCDTests {
         var persons: [Person]
     }
 
-    static func readWithPyscard(_ reader: String) async throws -> Subprocess.Result {
-        try await Subprocess.run("/usr/bin/python3", [pythonScript, reader])
+    static func readWithPyscard(_ reader: String) async throws -> ChildProcess.Output {
+        try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/python3"), [pythonScript, reader])
     }
 
     /// Waits until pcscd has polled the card of `slot` on its current connection and reports it in `reader`.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Gateway
 import Testing
+import TestSupport
 import Transmission
 
 @Suite("insurer gateway over loopback")

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Gateway
 import Testing
+import TestSupport
 import Transmission
 
 /// The outbox against a real gateway over loopback (fake lot format, see FakeLots.swift).

@@ -24,6 +24,15 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "The decoder's APDU timeout in milliseconds (0: none).")
     var apduTimeoutMs = 5000
 
+    @Flag(help: "Send the read one APDU at a time (one thread hop each, inside a transaction) instead of as one conversation.")
+    var perAPDU = false
+
+    /// Forwards APDUs one at a time: the read as it was before conversations ran in one hop.
+    struct OneAtATime: CardChannel {
+        let base: PCSCCard
+        func transmit(_ command: [UInt8]) async throws -> [UInt8] { try await base.transmit(command) }
+    }
+
     /// Counts and records the APDUs of one read.
     final class Recorder<Base: CardChannel>: CardChannel, Sendable {
         let base: Base
@@ -57,20 +66,23 @@ struct Bench: AsyncParsableCommand {
             let recorder = Recorder(card)
             _ = try await card.withTransaction { try await decoder.read(from: recorder, atr: atr) }
             let apdus = recorder.sent.withLock { $0 }
-            for _ in 0..<warmup { _ = try await card.withTransaction { try await decoder.read(from: card, atr: atr) } }
+            let readOnce: () async throws -> Void = perAPDU
+                ? { _ = try await card.withTransaction { try await decoder.read(from: OneAtATime(base: card), atr: atr) } }
+                : { _ = try await decoder.read(from: card, atr: atr) }
+            for _ in 0..<warmup { try await readOnce() }
             var times: [Double] = []
             times.reserveCapacity(iterations)
             let clock = ContinuousClock()
             for _ in 0..<iterations {
                 let start = clock.now
-                _ = try await card.withTransaction { try await decoder.read(from: card, atr: atr) }
+                try await readOnce()
                 let d = clock.now - start
                 times.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
             }
             try? await card.disconnect()
             times.sort()
             let report = Report(
-                client: "OpenVitale (Swift: PCSC + Vitale decoder)" + (apduTimeoutMs > 0 ? "" : ", no APDU timeout"), iterations: iterations, apdusPerRead: apdus.count,
+                client: "OpenVitale (Swift: PCSC + Vitale decoder)" + (perAPDU ? ", one hop per APDU" : "") + (apduTimeoutMs > 0 ? "" : ", no APDU timeout"), iterations: iterations, apdusPerRead: apdus.count,
                 apdus: apdus.map { Hex.encode($0) }, meanMilliseconds: times.reduce(0, +) / Double(times.count),
                 medianMilliseconds: times[times.count / 2], p90Milliseconds: times[times.count * 9 / 10],
                 minMilliseconds: times[0])
