@@ -27,6 +27,13 @@ public enum PCSCDaemon {
     /// True when the running pcscd was started by `pcscd-ctl` (so tests may restart it).
     public static func isOwned() -> Bool { ((try? run("status")) ?? "").contains("started by pcscd-ctl") }
 
+    /// Whether a test may restart pcscd: started here if needed, it runs and `pcscd-ctl` owns it (a pcscd the
+    /// system started is not the tests' to restart). For `.enabled(if:)`.
+    public static var canRestart: Bool {
+        try? ensureRunning()
+        return isOwned()
+    }
+
     /// Stops and starts the pcscd that `pcscd-ctl` started. Throws when another pcscd runs.
     public static func restart() throws { _ = try run("restart") }
 

@@ -13,19 +13,7 @@ struct CardFlowTests {
     init() throws { folder = try TemporaryFolder() }
 
     func configuration(gatewayURL: String?, token: String?) throws -> DaemonConfiguration {
-        var c = DaemonConfiguration()
-        c.listen = .tcp(host: "127.0.0.1", port: 0)
-        c.apiTokenFile = folder.path("api-token")
-        c.stateDirectory = folder.path("state")
-        c.sendInterval = 3600
-        c.tariffsDirectory = tariffsDirectory
-        c.vitaleReader = "R 00 00"
-        c.cpsReader = "R 00 01"
-        if let gatewayURL, let token {
-            try writeSecret(token, to: folder.path("gateway-token"))
-            c.gateway = .init(url: gatewayURL, tokenFile: folder.path("gateway-token"))
-        }
-        return c
+        try .forTests(in: folder, vitaleReader: "R 00 00", cpsReader: "R 00 01", gatewayURL: gatewayURL, gatewayToken: token)
     }
 
     @Test func insertReadPINClaimPaidRemove() async throws {

@@ -17,17 +17,7 @@ struct DaemonSkeletonTests {
     init() throws { folder = try TemporaryFolder() }
 
     func configuration(listen: ListenAddress = .tcp(host: "127.0.0.1", port: 0), gatewayURL: String?) throws -> DaemonConfiguration {
-        var c = DaemonConfiguration()
-        c.listen = listen
-        c.apiTokenFile = folder.path("api-token")
-        c.stateDirectory = folder.path("state")
-        c.sendInterval = 3600
-        c.tariffsDirectory = tariffsDirectory
-        if let gatewayURL {
-            try writeSecret(alice.token, to: folder.path("gateway-token"))
-            c.gateway = .init(url: gatewayURL, tokenFile: folder.path("gateway-token"))
-        }
-        return c
+        try .forTests(in: folder, listen: listen, gatewayURL: gatewayURL, gatewayToken: alice.token)
     }
 
     @Test func apiNeedsTheTokenAndServesStatus() async throws {

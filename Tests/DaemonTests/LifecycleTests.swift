@@ -107,15 +107,9 @@ struct LifecycleTests {
         let probe = try await startGateway(folder: folder, registry: [alice.registration])
         let port = probe.port
         await probe.stop()
-        var c = DaemonConfiguration()
-        c.listen = .tcp(host: "127.0.0.1", port: 0)
-        c.apiTokenFile = folder.path("api-token")
-        c.stateDirectory = folder.path("state")
+        var c = try DaemonConfiguration.forTests(in: folder, gatewayURL: "http://127.0.0.1:\(port)", gatewayToken: alice.token)
         c.sendInterval = 0.1
         c.sendAttemptsPerRound = 1
-        c.tariffsDirectory = tariffsDirectory
-        try writeSecret(alice.token, to: folder.path("gateway-token"))
-        c.gateway = .init(url: "http://127.0.0.1:\(port)", tokenFile: folder.path("gateway-token"))
         let daemon = try Daemon(configuration: c, logger: quietLogger, session: alice.session)
         let running = try await daemon.start()
         let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))

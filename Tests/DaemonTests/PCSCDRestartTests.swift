@@ -12,14 +12,9 @@ import TestSupport
 /// as the PCSC binding's restart test does, so no other test sees pcscd vanish.
 @Suite("vitaled process through a pcscd restart")
 struct PCSCDRestartTests {
-    static var canRestart: Bool {
-        try? PCSCDaemon.ensureRunning()
-        return PCSCDaemon.isOwned()
-    }
-
     @Test(
         "vitaled keeps running, reads the cards again, asks the PIN again and sends what comes after",
-        .enabled(if: canRestart, "the running pcscd was not started by Hardware/pcscd-ctl: it is not ours to restart"),
+        .enabled(if: PCSCDaemon.canRestart, "the running pcscd was not started by Hardware/pcscd-ctl: it is not ours to restart"),
         .timeLimit(.minutes(4)))
     func vitaledSurvivesAPCSCDRestart() async throws {
         try await PCSCDaemon.withExclusiveUse { lease in

@@ -15,6 +15,29 @@ func writeSecret(_ text: String, to path: String, mode: Int = 0o600) throws {
     chmod(path, mode_t(mode))
 }
 
+extension DaemonConfiguration {
+    /// The tests' configuration: the API on loopback (port 0) unless `listen` says otherwise, its token and the
+    /// state in `folder`, background rounds hourly (tests send with `POST /v1/send`), the fixture tariffs, the
+    /// given readers, and the gateway with the practitioner's `gatewayToken` (written 0600 in `folder`).
+    static func forTests(in folder: TemporaryFolder, listen: ListenAddress = .tcp(host: "127.0.0.1", port: 0),
+                         vitaleReader: String? = nil, cpsReader: String? = nil,
+                         gatewayURL: String? = nil, gatewayToken: String? = nil) throws -> DaemonConfiguration {
+        var c = DaemonConfiguration()
+        c.listen = listen
+        c.apiTokenFile = folder.path("api-token")
+        c.stateDirectory = folder.path("state")
+        c.sendInterval = 3600
+        c.tariffsDirectory = DaemonTests.tariffsDirectory
+        if let vitaleReader { c.vitaleReader = vitaleReader }
+        if let cpsReader { c.cpsReader = cpsReader }
+        if let gatewayURL, let gatewayToken {
+            try writeSecret(gatewayToken, to: folder.path("gateway-token"))
+            c.gateway = .init(url: gatewayURL, tokenFile: folder.path("gateway-token"))
+        }
+        return c
+    }
+}
+
 /// A client of the daemon's API over loopback TCP or a Unix socket.
 struct APIClient: Sendable {
     let base: String

@@ -38,19 +38,7 @@ final class PCSCPractice: Sendable {
     }
 
     func configuration(gatewayURL: String?) throws -> DaemonConfiguration {
-        var c = DaemonConfiguration()
-        c.listen = .tcp(host: "127.0.0.1", port: 0)
-        c.apiTokenFile = folder.path("api-token")
-        c.stateDirectory = folder.path("state")
-        c.sendInterval = 3600
-        c.tariffsDirectory = tariffsDirectory
-        c.vitaleReader = vitaleReader
-        c.cpsReader = cpsReader
-        if let gatewayURL {
-            try writeSecret(practitioner.token, to: folder.path("gateway-token"))
-            c.gateway = .init(url: gatewayURL, tokenFile: folder.path("gateway-token"))
-        }
-        return c
+        try .forTests(in: folder, vitaleReader: vitaleReader, cpsReader: cpsReader, gatewayURL: gatewayURL, gatewayToken: practitioner.token)
     }
 
     func close() {

@@ -8,14 +8,9 @@ import TestSupport
 /// new leases waiting until it is done, so other tests never see the restart.
 @Suite("pcscd restart")
 struct PCSCDaemonRestartTests {
-    static var canRestart: Bool {
-        try? PCSCDaemon.ensureRunning()
-        return PCSCDaemon.isOwned()
-    }
-
     @Test(
         "a context open across a pcscd restart recovers on the next call",
-        .enabled(if: canRestart, "the running pcscd was not started by Hardware/pcscd-ctl: it is not ours to restart")
+        .enabled(if: PCSCDaemon.canRestart, "the running pcscd was not started by Hardware/pcscd-ctl: it is not ours to restart")
     )
     func contextRecoversAfterRestart() async throws {
         try await PCSCDaemon.withExclusiveUse { lease in
