@@ -158,7 +158,7 @@ let package = Package(
             path: "Sources/TestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "ISO7816Tests", dependencies: ["ISO7816"], swiftSettings: strict),
+        .testTarget(name: "ISO7816Tests", dependencies: ["ISO7816", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "PCSCIntegrationTests",
             dependencies: ["PCSC", "ISO7816", "TestSupport"],

@@ -67,6 +67,15 @@ public final class GatewayStore: Sendable {
                 CREATE INDEX rsp_invoice ON rsp (practitioner, invoice_number);
                 """)
         }
+        m.registerMigration("v2: covering index for the duplicate-invoice lookup") { db in
+            // Without statistics SQLite answered `practitioner = ? AND invoice_number = ?` from the covering unique
+            // index (practitioner, lot_number, invoice_number) on `practitioner` alone: a scan of every RSP of the
+            // practitioner for each FSE received, which made ingest quadratic. This index covers the lookup.
+            try db.execute(sql: """
+                DROP INDEX rsp_invoice;
+                CREATE INDEX rsp_invoice_lot ON rsp (practitioner, invoice_number, lot_number);
+                """)
+        }
         return m
     }
 
@@ -121,9 +130,15 @@ public final class GatewayStore: Sendable {
                 midWrite()
                 let available = receivedAt + processingDelay
                 let paymentDate = Timestamps.day(lot.receivedAt.addingTimeInterval(Double(paymentDelayDays) * 86_400))
+                let duplicateLookup = try db.cachedStatement(sql: "SELECT lot_number FROM rsp WHERE practitioner = ? AND invoice_number = ? LIMIT 1")
+                let insertRSP = try db.cachedStatement(sql: """
+                    INSERT INTO rsp (receipt_id, practitioner, lot_number, invoice_number, organism, paid, claimed_cents, paid_cents, payment_date, reason_code, reason_text, available_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (practitioner, lot_number, invoice_number) DO NOTHING
+                    """)
                 for invoice in processed.invoices {
                     var outcome = invoice.outcome
-                    if let previous = try Int64.fetchOne(db, sql: "SELECT lot_number FROM rsp WHERE practitioner = ? AND invoice_number = ? LIMIT 1", arguments: [lot.practitioner, invoice.invoiceNumber]) {
+                    if let previous = try Int64.fetchOne(duplicateLookup, arguments: [lot.practitioner, invoice.invoiceNumber]) {
                         outcome = .rejected(.duplicateInvoice(lotNumber: previous))
                     }
                     let paid: Bool, paidCents: Int64, reason: RejectionReason?
@@ -131,11 +146,7 @@ public final class GatewayStore: Sendable {
                     case .paid(let cents): (paid, paidCents, reason) = (true, cents, nil)
                     case .rejected(let r): (paid, paidCents, reason) = (false, 0, r)
                     }
-                    try db.execute(sql: """
-                        INSERT INTO rsp (receipt_id, practitioner, lot_number, invoice_number, organism, paid, claimed_cents, paid_cents, payment_date, reason_code, reason_text, available_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (practitioner, lot_number, invoice_number) DO NOTHING
-                        """, arguments: [receiptID, lot.practitioner, processed.lotNumber, invoice.invoiceNumber, processed.organism,
+                    try insertRSP.execute(arguments: [receiptID, lot.practitioner, processed.lotNumber, invoice.invoiceNumber, processed.organism,
                                          paid, invoice.claimedCents, paidCents, paid ? paymentDate : nil, reason?.code, reason?.text, available])
                 }
             }

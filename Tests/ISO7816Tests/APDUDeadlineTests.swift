@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 @testable import ISO7816
 
 /// A decoder's error type, as the Vitale reader and the CPS session declare theirs.
@@ -17,26 +18,20 @@ final class SlowCard: CardChannel, Sendable {
     struct Pulled: CardTransportError { var transportFailure: CardTransportFailure { .cardRemoved } }
     let latency: Duration
     let hangFrom: Int
-    private let state = Mutex<(count: Int, held: [CheckedContinuation<Void, Never>], released: Bool)>((0, [], false))
+    private let counter = Mutex(0)
+    private let held = HeldExchanges()
 
     init(latency: Duration = .zero, hangFrom: Int = .max) {
         self.latency = latency
         self.hangFrom = hangFrom
     }
 
-    var count: Int { state.withLock { $0.count } }
+    var count: Int { counter.withLock { $0 } }
 
     func transmit(_ command: [UInt8]) async throws -> [UInt8] {
-        let n = state.withLock { s in s.count += 1; return s.count }
+        let n = counter.withLock { n in n += 1; return n }
         if n >= hangFrom {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.released { return true }
-                    s.held.append(c)
-                    return false
-                }
-                if resumeNow { c.resume() }
-            }
+            await held.hold()
             throw Pulled()
         }
         if latency > .zero { try? await Task.sleep(for: latency) }
@@ -44,14 +39,7 @@ final class SlowCard: CardChannel, Sendable {
     }
 
     /// Lets the held commands end (the card is pulled out).
-    func release() {
-        let held = state.withLock { s in
-            s.released = true
-            defer { s.held = [] }
-            return s.held
-        }
-        for c in held { c.resume() }
-    }
+    func release() { held.release() }
 }
 
 @Suite("Per-exchange deadline")

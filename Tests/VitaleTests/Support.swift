@@ -43,7 +43,7 @@ final class ProbeChannel<Base: CardChannel>: CardChannel, Sendable {
     let base: Base
     let failure: Failure
     private let state = Mutex<(count: Int, log: [[UInt8]])>((0, []))
-    private let held = Mutex<(released: Bool, continuations: [CheckedContinuation<Void, Never>])>((false, []))
+    private let held = HeldExchanges()
 
     init(_ base: Base, failure: Failure = .none) {
         self.base = base
@@ -59,31 +59,17 @@ final class ProbeChannel<Base: CardChannel>: CardChannel, Sendable {
         case .throwAfter(let after, let error) where n > after: throw error
         case .statusAfter(let after, let sw) where n == after + 1: return [UInt8(sw >> 8), UInt8(sw & 0xFF)]
         case .hangAfter(let after) where n > after:
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = held.withLock { h -> Bool in
-                    if h.released { return true }
-                    h.continuations.append(c)
-                    return false
-                }
-                if resumeNow { c.resume() }
-            }
+            await held.hold()
             throw EmulatedCard.TransmitError.unpowered
         default: return try await base.transmit(command)
         }
     }
 
     /// Ends the APDUs held by ``Failure/hangAfter(_:)`` (the mute card is pulled out).
-    func release() {
-        let waiting = held.withLock { h in
-            h.released = true
-            defer { h.continuations = [] }
-            return h.continuations
-        }
-        for c in waiting { c.resume() }
-    }
+    func release() { held.release() }
 
     /// The number of APDUs held unanswered.
-    var heldCount: Int { held.withLock { $0.continuations.count } }
+    var heldCount: Int { held.count }
 }
 
 /// Compares a decoded card with its image, field by field.

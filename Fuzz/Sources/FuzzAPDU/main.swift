@@ -1,11 +1,3 @@
 import FuzzerDriver
-#if canImport(Glibc)
-import Glibc
-#endif
 
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-    guard let data else { return 0 }
-    return fuzzAPDU(data, size)
-})
+FuzzerMain(CommandLine.argc, CommandLine.unsafeArgv)

@@ -6,7 +6,7 @@ import Vitale
 /// Input: a selector byte, two big-endian 16-bit lengths, then the identity file, the NIR file and the rest as the
 /// rights file (selector bit 1 set: no rights file, as on a real card). Decoding never traps; a card that
 /// decodes is consistent (beneficiaries present, queries answer, JSON encodes with the NIRs masked).
-/// (The CPS decoder needs swift-crypto, too slow to build with the fuzzer's instrumentation for CI.)
+/// (The CPS decoder has its own target, FuzzCPS.)
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCards(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))

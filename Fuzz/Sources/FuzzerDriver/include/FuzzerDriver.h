@@ -7,4 +7,9 @@
 
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
 
+/// Runs libFuzzer with the command line's options on the target's `LLVMFuzzerTestOneInput` (each target
+/// defines it with `@_cdecl`), then exits with libFuzzer's status. A target's whole main.swift is
+/// `import FuzzerDriver` and `FuzzerMain(CommandLine.argc, CommandLine.unsafeArgv)`.
+_Noreturn void FuzzerMain(int argc, char **argv);
+
 #endif
