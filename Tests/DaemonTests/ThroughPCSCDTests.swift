@@ -3,7 +3,6 @@ import Daemon
 import Emulator
 import Foundation
 import Gateway
-import PCSC
 import Testing
 import TestSupport
 import VPCD
@@ -17,8 +16,8 @@ final class PCSCPractice: Sendable {
     let cpsSlot: VirtualSlot
     let practitioner: TestPractitioner
     let cpsImage: CardImage
-    var vitaleReader: String { "\(lease.friendlyName) 00 00" }
-    var cpsReader: String { "\(lease.friendlyName) 00 01" }
+    var vitaleReader: String { lease.readerName(slot: 0) }
+    var cpsReader: String { lease.readerName(slot: 1) }
 
     init() async throws {
         folder = try TemporaryFolder()
@@ -29,12 +28,7 @@ final class PCSCPractice: Sendable {
         try cpsSlot.start()
         cpsImage = try Fixture.image("cps-gp-secteur1")
         practitioner = TestPractitioner("751000126", key: try P256.Signing.PrivateKey(rawRepresentation: Fixture.cpsKey(cpsImage)))
-        // A card left by the previous user of the reader may still be seen until pcscd's next poll.
-        let context = try await PCSCContext()
-        try await context.waitForReader(vitaleReader)
-        try await context.waitForCard(in: vitaleReader, present: false)
-        try await context.waitForCard(in: cpsReader, present: false)
-        await context.release()
+        // (The lease is handed over once pcscd lists both slots empty: no card of the previous user is seen.)
     }
 
     func configuration(gatewayURL: String?) throws -> DaemonConfiguration {
