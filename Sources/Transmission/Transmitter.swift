@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Logging
 
@@ -62,58 +63,71 @@ public struct Transmitter: Sendable {
     }
 
     /// Sends every lot without an ARL, each with its stored bytes, retrying transient failures with
-    /// exponential backoff and jitter (``RetryPolicy``).
-    public func sendPending(progress: @Sendable (SendEvent) -> Void = { _ in }) async throws -> SendReport {
-        var report = SendReport()
-        var rng = SystemRandomNumberGenerator()
-        let start = ContinuousClock.now
-        var overDeadline: Bool { retry.deadline.map { ContinuousClock.now - start > $0 } ?? false }
-        for lot in try outbox.lotsToSend(billingNumber: billingNumber) {
-            guard let bytes = lot.bytes else { continue }
-            if report.unauthorized || overDeadline {
-                report.pending.append(lot)
-                continue
-            }
-            var attempt = 0
-            attempts: while true {
-                try Task.checkCancellation()
-                attempt += 1
-                try outbox.markSending(lot.id)
-                progress(.sending(lotNumber: lot.lotNumber, attempt: attempt))
-                let outcome: Result<ARL, GatewayClient.Failure>
-                do { outcome = .success(try await client.submit(lot: bytes)) } catch { outcome = .failure(error) }
-                switch outcome {
-                case .success(let arl):
-                    try outbox.recordARL(lot.id, arl)
-                    logger.info("ARL", metadata: ["lot": "\(lot.lotNumber)", "status": "\(arl.status)", "code": "\(arl.code)", "arl": "\(arl.arlId)"])
-                    progress(.answered(lotNumber: lot.lotNumber, arl: arl, fseCount: lot.fseCount))
-                    var updated = lot
-                    updated.arlID = arl.arlId
-                    updated.arlCode = arl.code
-                    updated.arlText = arl.text
-                    updated.state = arl.isPositive ? .acknowledged : .refused
-                    if arl.isPositive { report.acknowledged.append(updated) } else { report.refused.append(updated) }
-                    break attempts
-                case .failure(let error):
-                    try outbox.recordFailure(lot.id, error: error.description)
-                    var updated = lot
-                    updated.lastError = error.description
-                    if error.description.hasPrefix("permanent: 401") {
-                        report.unauthorized = true
-                    }
-                    let retryable = error.isTransient && attempt < retry.maxAttempts && !overDeadline
-                    let delay = retryable ? retry.delay(afterAttempt: attempt, using: &rng) : nil
-                    logger.warning("lot not sent", metadata: ["lot": "\(lot.lotNumber)", "attempt": "\(attempt)", "error": "\(error.description)"])
-                    progress(.failed(lotNumber: lot.lotNumber, reason: error.description, retryIn: delay))
-                    guard let delay else {
-                        report.pending.append(updated)
-                        break attempts
-                    }
-                    try await Task.sleep(for: delay)
+    /// exponential backoff and jitter (``RetryPolicy``). Up to `concurrency` lots are in flight at once (each
+    /// lot's state is committed to the outbox on its own, so an interruption leaves every lot resumable); the
+    /// report lists lots in lot-number order.
+    public func sendPending(concurrency: Int = 1, progress: @escaping @Sendable (SendEvent) -> Void = { _ in }) async throws -> SendReport {
+        let lots = try outbox.lotsToSend(billingNumber: billingNumber).filter { $0.bytes != nil }
+        let run = SendRun(start: .now, deadline: retry.deadline)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            for lot in lots {
+                if inFlight >= max(1, concurrency) {
+                    try await group.next()
+                    inFlight -= 1
                 }
+                group.addTask { try await send(lot, run: run, progress: progress) }
+                inFlight += 1
+            }
+            try await group.waitForAll()
+        }
+        return run.report()
+    }
+
+    /// Sends one lot until its ARL, a permanent failure, its last attempt or the run's deadline.
+    private func send(_ lot: LotRecord, run: SendRun, progress: @Sendable (SendEvent) -> Void) async throws {
+        guard let bytes = lot.bytes else { return }
+        if run.unauthorized || run.overDeadline {
+            run.add(lot, to: .pending)
+            return
+        }
+        var rng = SystemRandomNumberGenerator()
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            attempt += 1
+            try outbox.markSending(lot.id)
+            progress(.sending(lotNumber: lot.lotNumber, attempt: attempt))
+            let outcome: Result<ARL, GatewayClient.Failure>
+            do { outcome = .success(try await client.submit(lot: bytes)) } catch { outcome = .failure(error) }
+            switch outcome {
+            case .success(let arl):
+                try outbox.recordARL(lot.id, arl)
+                logger.info("ARL", metadata: ["lot": "\(lot.lotNumber)", "status": "\(arl.status)", "code": "\(arl.code)", "arl": "\(arl.arlId)"])
+                progress(.answered(lotNumber: lot.lotNumber, arl: arl, fseCount: lot.fseCount))
+                var updated = lot
+                updated.arlID = arl.arlId
+                updated.arlCode = arl.code
+                updated.arlText = arl.text
+                updated.state = arl.isPositive ? .acknowledged : .refused
+                run.add(updated, to: arl.isPositive ? .acknowledged : .refused)
+                return
+            case .failure(let error):
+                try outbox.recordFailure(lot.id, error: error.description)
+                var updated = lot
+                updated.lastError = error.description
+                if error.description.hasPrefix("permanent: 401") { run.markUnauthorized() }
+                let retryable = error.isTransient && attempt < retry.maxAttempts && !run.overDeadline && !run.unauthorized
+                let delay = retryable ? retry.delay(afterAttempt: attempt, using: &rng) : nil
+                logger.warning("lot not sent", metadata: ["lot": "\(lot.lotNumber)", "attempt": "\(attempt)", "error": "\(error.description)"])
+                progress(.failed(lotNumber: lot.lotNumber, reason: error.description, retryIn: delay))
+                guard let delay else {
+                    run.add(updated, to: .pending)
+                    return
+                }
+                try await Task.sleep(for: delay)
             }
         }
-        return report
     }
 
     /// Fetches every return after the stored cursor and reconciles each with its FSE.
@@ -133,5 +147,46 @@ public struct Transmitter: Sendable {
             logger.warning("returns naming unknown invoices", metadata: ["count": "\(total.unmatched.count)"])
         }
         return total
+    }
+}
+
+/// The shared state of one ``Transmitter/sendPending(concurrency:progress:)``: the report being built, the 401
+/// seen by any lot, the run's deadline.
+private final class SendRun: Sendable {
+    private struct State {
+        var report = SendReport()
+    }
+    private let state = Mutex(State())
+    private let start: ContinuousClock.Instant
+    private let deadline: Duration?
+
+    init(start: ContinuousClock.Instant, deadline: Duration?) {
+        self.start = start
+        self.deadline = deadline
+    }
+
+    var overDeadline: Bool { deadline.map { ContinuousClock.now - start > $0 } ?? false }
+    var unauthorized: Bool { state.withLock { $0.report.unauthorized } }
+    func markUnauthorized() { state.withLock { $0.report.unauthorized = true } }
+
+    enum Outcome { case acknowledged, refused, pending }
+
+    func add(_ lot: LotRecord, to outcome: Outcome) {
+        state.withLock {
+            switch outcome {
+            case .acknowledged: $0.report.acknowledged.append(lot)
+            case .refused: $0.report.refused.append(lot)
+            case .pending: $0.report.pending.append(lot)
+            }
+        }
+    }
+
+    /// The report, each list in lot-number order.
+    func report() -> SendReport {
+        var report = state.withLock { $0.report }
+        report.acknowledged.sort { $0.lotNumber < $1.lotNumber }
+        report.refused.sort { $0.lotNumber < $1.lotNumber }
+        report.pending.sort { $0.lotNumber < $1.lotNumber }
+        return report
     }
 }

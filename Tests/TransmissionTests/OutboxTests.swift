@@ -88,7 +88,7 @@ struct OutboxTests {
         await gateway.stop()
     }
 
-    @Test func burstOf503IsRetriedAndCountedOnce() async throws {
+    @Test(arguments: [1, 4]) func burstOf503IsRetriedAndCountedOnce(lotsInFlight: Int) async throws {
         var faults = FaultInjection()
         faults.unavailableFirst = 6
         faults.unavailableRate = 0.3
@@ -98,14 +98,15 @@ struct OutboxTests {
         _ = try fill(outbox, count: 30)
         let t = transmitter(outbox, gateway.baseURL)
         try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 4)
-        let report = try await t.sendPending()
+        let report = try await t.sendPending(concurrency: lotsInFlight)
         #expect(report.acknowledged.count == 8 && report.pending.isEmpty)
+        #expect(report.acknowledged.map(\.lotNumber) == Array(1...8))
         #expect(try gateway.store.counts() == .init(acceptedLots: 8, refusedLots: 0, invoices: 30, distinctInvoices: 30, paid: 30, paidCents: 30 * 1900))
         #expect(try outbox.summary().count(.acknowledged) == 30)
         await gateway.stop()
     }
 
-    @Test func connectionDroppedAfterStoringIsResentAndCountedOnce() async throws {
+    @Test(arguments: [1, 4]) func connectionDroppedAfterStoringIsResentAndCountedOnce(lotsInFlight: Int) async throws {
         var faults = FaultInjection()
         faults.dropAfterStoreRate = 0.5
         faults.dropAfterReadRate = 0.2
@@ -115,7 +116,7 @@ struct OutboxTests {
         _ = try fill(outbox, count: 20)
         let t = transmitter(outbox, gateway.baseURL)
         try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 2)
-        let report = try await t.sendPending()
+        let report = try await t.sendPending(concurrency: lotsInFlight)
         #expect(report.acknowledged.count == 10)
         #expect(try gateway.store.counts() == .init(acceptedLots: 10, refusedLots: 0, invoices: 20, distinctInvoices: 20, paid: 20, paidCents: 20 * 1900))
         #expect(try outbox.lots(in: [.acknowledged]).allSatisfy { $0.attempts >= 1 })

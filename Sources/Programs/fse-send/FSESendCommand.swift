@@ -67,6 +67,13 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Seconds this run may spend retrying before leaving lots for `resume`.")
     var deadline: Double = 120
 
+    @Option(help: "Lots sent at the same time (1 to 16).")
+    var parallelLots = 4
+
+    mutating func validate() throws {
+        guard (1...16).contains(parallelLots) else { throw ValidationError("--parallel-lots must be from 1 to 16") }
+    }
+
     var gatewayURL: String {
         gateway ?? ProcessInfo.processInfo.environment["OPENVITALE_GATEWAY"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8480"
     }

@@ -41,7 +41,7 @@ struct Resume: AsyncParsableCommand {
             try await Pipeline.signBuilt(outbox, signer: signer, billingNumber: billing, output: out)
             try await transmitter.assembleLots(with: ClaimsLotAssembler(signer: signer), maxFSEsPerLot: maxFsesPerLot)
         }
-        throw ExitCode(try await Pipeline.send(transmitter, output: out))
+        throw ExitCode(try await Pipeline.send(transmitter, parallelLots: gatewayOptions.parallelLots, output: out))
     }
 }
 

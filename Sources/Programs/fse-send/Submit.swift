@@ -102,7 +102,7 @@ struct Submit: AsyncParsableCommand {
             return
         }
         // 5. Send, 6. fetch returns.
-        let status = try await Pipeline.send(transmitter, output: out)
+        let status = try await Pipeline.send(transmitter, parallelLots: gatewayOptions.parallelLots, output: out)
         throw ExitCode(status)
     }
 }
@@ -155,11 +155,11 @@ enum Pipeline {
     }
 
     /// Sends what is pending, fetches returns, prints the summary; returns the exit status.
-    static func send(_ transmitter: Transmitter, output: Output) async throws -> Int32 {
+    static func send(_ transmitter: Transmitter, parallelLots: Int, output: Output) async throws -> Int32 {
         let toSend = try transmitter.outbox.lotsToSend(billingNumber: transmitter.billingNumber)
         let total = toSend.count
         let counter = Counter()
-        let report = try await transmitter.sendPending { event in
+        let report = try await transmitter.sendPending(concurrency: parallelLots) { event in
             switch event {
             case .sending(let lot, let attempt):
                 if !output.isTerminal && attempt > 1 { output.line("lot \(lot): attempt \(attempt)") }
