@@ -122,56 +122,79 @@ public actor ClaimService {
         }
         let billing = session.billingNumber
         let source = fields["reference"].map { "api:\($0)" }
-        if let source {
-            do {
-                if let existing = try outbox.claim(source: source, billingNumber: billing) {
-                    return ClaimCreation(claim: existing, created: false, signaturePending: nil)
-                }
-            } catch {
-                throw ClaimCreationError(status: 500, code: "outbox", message: "reading the outbox: \(error)")
-            }
-        }
-        let converter = ClaimFileConverter(practitioner: session.situation, tariffs: tariffs, today: .today())
-        let row = ClaimFileRow(file: "request", line: 1, fields: fields)
-        let converted: ConvertedClaim
-        switch converter.convert(row) {
-        case .success(let c): converted = c
-        case .failure(let lineProblems):
-            throw ClaimCreationError(status: 422, code: "invalid_claim", message: "the claim breaks the rules",
-                                     problems: lineProblems.problems.map { .init(field: $0.field, reason: $0.reason) })
-        }
-        // Stored first (built), durably; then signed.
-        var fse = converted.fse
+        var fse: FSE
         let id: ClaimID
         do {
-            let number = try outbox.reserve("invoice", count: 1, billingNumber: billing)
-            guard let invoice = UInt32(exactly: number) else { throw Reason("invoice numbers exhausted") }
-            fse.invoiceNumber = invoice
-            id = try outbox.add(NewClaim(
-                billingNumber: billing, invoiceNumber: String(invoice), organism: fse.destination.description, careDate: fields["care_date"] ?? "",
-                patientMasked: "\(fse.beneficiary.nir)", totalCents: Int64(fse.totals.total), amoCents: Int64(fse.totals.amo),
-                fse: try fse.encoded(), source: source ?? "api"))
-        } catch {
-            throw ClaimCreationError(status: 500, code: "outbox", message: "storing the claim: \(error)")
+            // One request at a time from the reference check to the insert: the outbox's calls suspend, and the actor
+            // alone would then let a retry pass the check before the first request's claim is stored.
+            await enterStoring()
+            defer { leaveStoring() }
+            if let source {
+                do {
+                    if let existing = try await outbox.claim(source: source, billingNumber: billing) {
+                        return ClaimCreation(claim: existing, created: false, signaturePending: nil)
+                    }
+                } catch {
+                    throw ClaimCreationError(status: 500, code: "outbox", message: "reading the outbox: \(error)")
+                }
+            }
+            let converter = ClaimFileConverter(practitioner: session.situation, tariffs: tariffs, today: .today())
+            let row = ClaimFileRow(file: "request", line: 1, fields: fields)
+            let converted: ConvertedClaim
+            switch converter.convert(row) {
+            case .success(let c): converted = c
+            case .failure(let lineProblems):
+                throw ClaimCreationError(status: 422, code: "invalid_claim", message: "the claim breaks the rules",
+                                         problems: lineProblems.problems.map { .init(field: $0.field, reason: $0.reason) })
+            }
+            // Stored first (built), durably; then signed.
+            fse = converted.fse
+            do {
+                let number = try await outbox.reserve("invoice", count: 1, billingNumber: billing)
+                guard let invoice = UInt32(exactly: number) else { throw Reason("invoice numbers exhausted") }
+                fse.invoiceNumber = invoice
+                id = try await outbox.add(NewClaim(
+                    billingNumber: billing, invoiceNumber: String(invoice), organism: fse.destination.description, careDate: fields["care_date"] ?? "",
+                    patientMasked: "\(fse.beneficiary.nir)", totalCents: Int64(fse.totals.total), amoCents: Int64(fse.totals.amo),
+                    fse: try fse.encoded(), source: source ?? "api"))
+            } catch {
+                throw ClaimCreationError(status: 500, code: "outbox", message: "storing the claim: \(error)")
+            }
         }
         events.publish("claim.created", ["claim": "\(id)", "state": ClaimState.built.rawValue])
         var pending: String?
         do {
             let signed = try await SignedFSE.sign(fse, with: session.signer)
-            try outbox.markSigned([(id, try OutboxFSE.bytes(signed))])
+            try await outbox.markSigned([(id, try OutboxFSE.bytes(signed))])
             events.publish("claim.signed", ["claim": "\(id)"])
         } catch {
             pending = "\(error)"
             logger.warning("claim stored, signature pending", metadata: ["claim": "\(id)", "error": "\(error)"])
         }
         logger.info("claim created", metadata: ["claim": "\(id)", "organism": "\(fse.destination)", "totalCents": "\(fse.totals.total)", "signed": "\(pending == nil)"])
-        guard let record = try? outbox.claim(id) else {
+        guard let record = try? await outbox.claim(id) else {
             throw ClaimCreationError(status: 500, code: "outbox", message: "claim \(id) stored but cannot be read back")
         }
         // The sender is woken once the answer's record is read: it shows the claim as this request left it
         // (signed), not already taken into a lot by the round that starts.
         if pending == nil { afterSigning() }
         return ClaimCreation(claim: record, created: true, signaturePending: pending)
+    }
+
+    /// Whether a request is between the reference check and the insert, and the requests waiting for it (in order).
+    private var storing = false
+    private var waitingToStore: [CheckedContinuation<Void, Never>] = []
+
+    private func enterStoring() async {
+        guard storing else {
+            storing = true
+            return
+        }
+        await withCheckedContinuation { waitingToStore.append($0) }
+    }
+
+    private func leaveStoring() {
+        if waitingToStore.isEmpty { storing = false } else { waitingToStore.removeFirst().resume() }
     }
 
     /// A JSON value as claim-file text: strings, integers, booleans; `acts` also as an array of strings.

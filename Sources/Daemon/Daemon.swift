@@ -188,7 +188,7 @@ public final class Daemon: Sendable {
 
     func addRoutes(to api: RouterGroup<DaemonRequestContext>) {
         api.get("/status") { _, _ in
-            let summary = try self.outbox.summary()
+            let summary = try await self.outbox.summary()
             let session = self.sessions.session
             return APIResponse.json(.ok, StatusView(
                 vitale: await self.slots.vitale.name, cps: CPSView(await self.slots.cps).state, pin: CPSView(await self.slots.cps).pin,
@@ -219,14 +219,14 @@ public final class Daemon: Sendable {
                 }
                 limit = value
             }
-            let claims = try self.outbox.claims(in: states, limit: limit).map(ClaimView.init)
+            let claims = try await self.outbox.claims(in: states, limit: limit).map(ClaimView.init)
             return APIResponse.json(.ok, ["claims": claims])
         }
         api.get("/claims/:id") { _, context in
             guard let raw = context.parameters.get("id"), let id = Int64(raw) else {
                 return APIResponse.problem(.badRequest, "bad_request", "the claim id must be an integer")
             }
-            guard let claim = try self.outbox.claim(id) else {
+            guard let claim = try await self.outbox.claim(id) else {
                 return APIResponse.problem(.notFound, "not_found", "no claim \(id) in the outbox")
             }
             return APIResponse.json(.ok, ClaimView(claim))

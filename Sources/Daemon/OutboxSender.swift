@@ -133,8 +133,8 @@ public final class OutboxSender: Service, Sendable {
         var billingNumbers = Set<String>()
         if let sessionBilling { billingNumbers.insert(sessionBilling) }
         do {
-            for lot in try outbox.lots(in: [.ready, .sent]) { billingNumbers.insert(lot.billingNumber) }
-            for claim in try outbox.claims(in: [.sent, .acknowledged]) { billingNumbers.insert(claim.billingNumber) }
+            for lot in try await outbox.lots(in: [.ready, .sent]) { billingNumbers.insert(lot.billingNumber) }
+            for claim in try await outbox.claims(in: [.sent, .acknowledged]) { billingNumbers.insert(claim.billingNumber) }
         } catch {
             report.error = "reading the outbox: \(error)"
             return report
@@ -157,7 +157,7 @@ public final class OutboxSender: Service, Sendable {
                 report.lotsPending += sent.pending.count
                 if let last = sent.pending.last?.lastError { report.error = last }
                 if sent.unauthorized { report.error = "the gateway refused the daemon's token (401): check gateway.tokenFile" }
-                if try !outbox.claims(in: [.sent, .acknowledged], billingNumber: billing, limit: 1).isEmpty {
+                if try await !outbox.claims(in: [.sent, .acknowledged], billingNumber: billing, limit: 1).isEmpty {
                     let r = try await t.fetchReturns()
                     status.withLock { $0.lastContact = Timestamp.now() }
                     report.paid += r.paid

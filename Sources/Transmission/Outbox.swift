@@ -36,8 +36,8 @@ public final class Outbox: Sendable {
     }
 
     /// SQLite's `synchronous` setting of the connection that writes (2 = FULL: every commit is synced to disk).
-    public func writerSynchronousSetting() throws -> Int {
-        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+    public func writerSynchronousSetting() async throws -> Int {
+        try await pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     static var migrator: DatabaseMigrator {
@@ -105,8 +105,8 @@ public final class Outbox: Sendable {
 
     /// Reserves `count` consecutive numbers of the counter `name` of a practitioner, durably, and returns the
     /// first. Used for invoice numbers (`invoice`) and lot numbers (`lot`).
-    public func reserve(_ name: String, count: Int = 1, billingNumber: String) throws -> Int64 {
-        try pool.write { db in try Self.reserve(db, name, count: count, billingNumber: billingNumber) }
+    public func reserve(_ name: String, count: Int = 1, billingNumber: String) async throws -> Int64 {
+        try await pool.write { db in try Self.reserve(db, name, count: count, billingNumber: billingNumber) }
     }
 
     static func reserve(_ db: Database, _ name: String, count: Int, billingNumber: String) throws -> Int64 {
@@ -119,20 +119,20 @@ public final class Outbox: Sendable {
     }
 
     /// The current value of the counter `name` (the last number reserved; 0 when none).
-    public func counter(_ name: String, billingNumber: String) throws -> Int64 {
-        try pool.read { db in
+    public func counter(_ name: String, billingNumber: String) async throws -> Int64 {
+        try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = ?", arguments: [billingNumber, name]) ?? 0
         }
     }
 
     /// The practitioners (numéros de facturation) the outbox holds FSEs for.
-    public func practitioners() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT billing_number FROM claim ORDER BY billing_number") }
+    public func practitioners() async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT billing_number FROM claim ORDER BY billing_number") }
     }
 
     /// Makes sure the counter `name` is at least `value` (e.g. lot numbers already used elsewhere).
-    public func raise(_ name: String, to value: Int64, billingNumber: String) throws {
-        try pool.write { db in
+    public func raise(_ name: String, to value: Int64, billingNumber: String) async throws {
+        try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO counter (billing_number, name, value) VALUES (?, ?, ?)
                 ON CONFLICT (billing_number, name) DO UPDATE SET value = max(value, excluded.value)
@@ -145,8 +145,8 @@ public final class Outbox: Sendable {
     /// Stores built FSEs (state ``ClaimState/built``) in one durable transaction; returns their ids in order.
     /// Refuses an invoice number already in the outbox for the same practitioner.
     @discardableResult
-    public func add(_ claims: [NewClaim]) throws -> [ClaimID] {
-        try pool.write { db in
+    public func add(_ claims: [NewClaim]) async throws -> [ClaimID] {
+        try await pool.write { db in
             let now = Date().timeIntervalSince1970
             var ids: [ClaimID] = []
             ids.reserveCapacity(claims.count)
@@ -168,16 +168,16 @@ public final class Outbox: Sendable {
     }
 
     /// Stores one built FSE.
-    public func add(_ claim: NewClaim) throws -> ClaimID { try add([claim])[0] }
+    public func add(_ claim: NewClaim) async throws -> ClaimID { try await add([claim])[0] }
 
     /// The built (unsigned) bytes of an FSE.
-    public func builtFSE(_ id: ClaimID) throws -> [UInt8]? {
-        try pool.read { db in try Data.fetchOne(db, sql: "SELECT fse FROM claim WHERE id = ?", arguments: [id]).map { Array($0) } }
+    public func builtFSE(_ id: ClaimID) async throws -> [UInt8]? {
+        try await pool.read { db in try Data.fetchOne(db, sql: "SELECT fse FROM claim WHERE id = ?", arguments: [id]).map { Array($0) } }
     }
 
     /// Records the CPS signature of FSEs: built → signed (several in one transaction).
-    public func markSigned(_ signed: [(id: ClaimID, signedFSE: [UInt8])]) throws {
-        try pool.write { db in
+    public func markSigned(_ signed: [(id: ClaimID, signedFSE: [UInt8])]) async throws {
+        try await pool.write { db in
             let now = Date().timeIntervalSince1970
             for (id, bytes) in signed {
                 try db.execute(sql: "UPDATE claim SET state = 'signed', signed_fse = ?, updated_at = ? WHERE id = ? AND state = 'built'",
@@ -188,8 +188,8 @@ public final class Outbox: Sendable {
     }
 
     /// FSEs in a state, oldest first.
-    public func claims(in states: Set<ClaimState>? = nil, billingNumber: String? = nil, limit: Int = .max) throws -> [ClaimRecord] {
-        try pool.read { db in
+    public func claims(in states: Set<ClaimState>? = nil, billingNumber: String? = nil, limit: Int = .max) async throws -> [ClaimRecord] {
+        try await pool.read { db in
             var conditions: [String] = []
             var args: [any DatabaseValueConvertible] = []
             if let states {
@@ -206,15 +206,15 @@ public final class Outbox: Sendable {
     }
 
     /// One FSE by id.
-    public func claim(_ id: ClaimID) throws -> ClaimRecord? {
-        try pool.read { db in
+    public func claim(_ id: ClaimID) async throws -> ClaimRecord? {
+        try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id WHERE c.id = ?", arguments: [id]).map(Self.claim)
         }
     }
 
     /// The FSE stored with `source` for a practitioner (e.g. an API client's idempotency reference), if any.
-    public func claim(source: String, billingNumber: String) throws -> ClaimRecord? {
-        try pool.read { db in
+    public func claim(source: String, billingNumber: String) async throws -> ClaimRecord? {
+        try await pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id
                 WHERE c.source = ? AND c.billing_number = ? ORDER BY c.id LIMIT 1
@@ -235,9 +235,9 @@ public final class Outbox: Sendable {
     /// Forms lots from signed FSEs: one lot per (practitioner, organism), at most `maxFSEsPerLot` each.
     /// Allocates each lot's number and moves its FSEs to ``ClaimState/inLot`` in one transaction; the lot is
     /// ``LotState/assembling`` until ``storeLotBytes(_:bytes:)``. Returns what each lot must contain.
-    public func formLots(maxFSEsPerLot: Int, billingNumber: String? = nil) throws -> [LotRequest] {
+    public func formLots(maxFSEsPerLot: Int, billingNumber: String? = nil) async throws -> [LotRequest] {
         precondition(maxFSEsPerLot > 0)
-        return try pool.write { db in
+        return try await pool.write { db in
             let now = Date().timeIntervalSince1970
             var filter = ""
             var args: [any DatabaseValueConvertible] = []
@@ -277,8 +277,8 @@ public final class Outbox: Sendable {
 
     /// Lots still assembling (their bytes were never stored, e.g. after a crash): what they must contain, with
     /// their number unchanged.
-    public func lotsToAssemble() throws -> [LotRequest] {
-        try pool.read { db in
+    public func lotsToAssemble() async throws -> [LotRequest] {
+        try await pool.read { db in
             let lots = try Row.fetchAll(db, sql: "SELECT id, billing_number, lot_number, organism FROM lot WHERE state = 'assembling' ORDER BY id")
             return try lots.map { lot in
                 let id: Int64 = lot["id"]
@@ -290,21 +290,21 @@ public final class Outbox: Sendable {
     }
 
     /// Stores a lot's signed bytes: assembling → ready. From then on the lot is only ever sent with these bytes.
-    public func storeLotBytes(_ lotID: LotID, bytes: [UInt8]) throws {
-        try pool.write { db in
+    public func storeLotBytes(_ lotID: LotID, bytes: [UInt8]) async throws {
+        try await pool.write { db in
             try db.execute(sql: "UPDATE lot SET state = 'ready', bytes = ? WHERE id = ? AND state = 'assembling'", arguments: [Data(bytes), lotID])
             guard db.changesCount == 1 else { throw Error("lot \(lotID) is not assembling") }
         }
     }
 
     /// Lots to send (ready, or sent without an ARL), oldest first.
-    public func lotsToSend(billingNumber: String? = nil) throws -> [LotRecord] {
-        try lots(in: [.ready, .sent], billingNumber: billingNumber)
+    public func lotsToSend(billingNumber: String? = nil) async throws -> [LotRecord] {
+        try await lots(in: [.ready, .sent], billingNumber: billingNumber)
     }
 
     /// Lots in some states.
-    public func lots(in states: Set<LotState>? = nil, billingNumber: String? = nil) throws -> [LotRecord] {
-        try pool.read { db in
+    public func lots(in states: Set<LotState>? = nil, billingNumber: String? = nil) async throws -> [LotRecord] {
+        try await pool.read { db in
             var conditions: [String] = []
             var args: [any DatabaseValueConvertible] = []
             if let states {
@@ -327,8 +327,8 @@ public final class Outbox: Sendable {
 
     /// Records that a lot is about to be transmitted: ready → sent (its FSEs in_lot → sent), attempts + 1.
     /// Done before the request leaves, so a crash during the request leaves the lot to resend.
-    public func markSending(_ lotID: LotID) throws {
-        try pool.write { db in
+    public func markSending(_ lotID: LotID) async throws {
+        try await pool.write { db in
             let now = Date().timeIntervalSince1970
             try db.execute(sql: "UPDATE lot SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ? AND state IN ('ready', 'sent')", arguments: [now, lotID])
             guard db.changesCount == 1 else { throw Error("lot \(lotID) is not ready to send") }
@@ -337,15 +337,15 @@ public final class Outbox: Sendable {
     }
 
     /// Records a failed transmission (no ARL): the lot stays to resend.
-    public func recordFailure(_ lotID: LotID, error: String) throws {
-        try pool.write { db in
+    public func recordFailure(_ lotID: LotID, error: String) async throws {
+        try await pool.write { db in
             try db.execute(sql: "UPDATE lot SET last_error = ? WHERE id = ?", arguments: [error, lotID])
         }
     }
 
     /// Records the ARL of a lot: positive → the lot and its FSEs acknowledged; negative → refused, with the reason.
-    public func recordARL(_ lotID: LotID, _ arl: ARL) throws {
-        try pool.write { db in
+    public func recordARL(_ lotID: LotID, _ arl: ARL) async throws {
+        try await pool.write { db in
             let now = Date().timeIntervalSince1970
             let state: LotState = arl.isPositive ? .acknowledged : .refused
             try db.execute(sql: """
@@ -365,8 +365,8 @@ public final class Outbox: Sendable {
 
     /// Puts FSEs refused with their lot back to ``ClaimState/signed``, to go in a new lot (with a new number).
     @discardableResult
-    public func requeueRefused(billingNumber: String? = nil) throws -> Int {
-        try pool.write { db in
+    public func requeueRefused(billingNumber: String? = nil) async throws -> Int {
+        try await pool.write { db in
             var filter = ""
             var args: [any DatabaseValueConvertible] = [Date().timeIntervalSince1970]
             if let billingNumber { filter = "AND billing_number = ?"; args.append(billingNumber) }
@@ -380,8 +380,8 @@ public final class Outbox: Sendable {
     // MARK: Returns
 
     /// The cursor of the returns already reconciled for a practitioner.
-    public func returnsCursor(billingNumber: String) throws -> Int64 {
-        try pool.read { db in
+    public func returnsCursor(billingNumber: String) async throws -> Int64 {
+        try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = 'returns-cursor'", arguments: [billingNumber]) ?? 0
         }
     }
@@ -398,8 +398,8 @@ public final class Outbox: Sendable {
     }
 
     /// Applies a page of returns to the FSEs they name and moves the cursor, in one transaction.
-    public func reconcile(_ page: RSPPage, billingNumber: String) throws -> Reconciliation {
-        try pool.write { db in
+    public func reconcile(_ page: RSPPage, billingNumber: String) async throws -> Reconciliation {
+        try await pool.write { db in
             let now = Date().timeIntervalSince1970
             var result = Reconciliation()
             for rsp in page.returns {
@@ -431,8 +431,8 @@ public final class Outbox: Sendable {
     // MARK: Summary
 
     /// Counts and amounts per state.
-    public func summary(billingNumber: String? = nil) throws -> OutboxSummary {
-        try pool.read { db in
+    public func summary(billingNumber: String? = nil) async throws -> OutboxSummary {
+        try await pool.read { db in
             let filter = billingNumber == nil ? "" : "WHERE billing_number = ?"
             let args: StatementArguments = billingNumber.map { [$0] } ?? []
             var claims: [ClaimState: OutboxSummary.Line] = [:]

@@ -52,11 +52,11 @@ public struct Transmitter: Sendable {
     /// ones from the signed FSEs. Returns the lots now ready.
     @discardableResult
     public func assembleLots(with assembler: some LotAssembler, maxFSEsPerLot: Int) async throws -> [LotRequest] {
-        var requests = try outbox.lotsToAssemble().filter { $0.billingNumber == billingNumber }
-        requests += try outbox.formLots(maxFSEsPerLot: maxFSEsPerLot, billingNumber: billingNumber)
+        var requests = try await outbox.lotsToAssemble().filter { $0.billingNumber == billingNumber }
+        requests += try await outbox.formLots(maxFSEsPerLot: maxFSEsPerLot, billingNumber: billingNumber)
         for request in requests {
             let bytes = try await assembler.assemble(request)
-            try outbox.storeLotBytes(request.lotID, bytes: bytes)
+            try await outbox.storeLotBytes(request.lotID, bytes: bytes)
             logger.info("lot assembled", metadata: ["lot": "\(request.lotNumber)", "organism": "\(request.organism)", "fse": "\(request.fses.count)", "bytes": "\(bytes.count)"])
         }
         return requests
@@ -67,7 +67,7 @@ public struct Transmitter: Sendable {
     /// lot's state is committed to the outbox on its own, so an interruption leaves every lot resumable); the
     /// report lists lots in lot-number order.
     public func sendPending(concurrency: Int = 1, progress: @escaping @Sendable (SendEvent) -> Void = { _ in }) async throws -> SendReport {
-        let lots = try outbox.lotsToSend(billingNumber: billingNumber).filter { $0.bytes != nil }
+        let lots = try await outbox.lotsToSend(billingNumber: billingNumber).filter { $0.bytes != nil }
         let run = SendRun(start: .now, deadline: retry.deadline)
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
@@ -96,13 +96,13 @@ public struct Transmitter: Sendable {
         while true {
             try Task.checkCancellation()
             attempt += 1
-            try outbox.markSending(lot.id)
+            try await outbox.markSending(lot.id)
             progress(.sending(lotNumber: lot.lotNumber, attempt: attempt))
             let outcome: Result<ARL, GatewayClient.Failure>
             do { outcome = .success(try await client.submit(lot: bytes)) } catch { outcome = .failure(error) }
             switch outcome {
             case .success(let arl):
-                try outbox.recordARL(lot.id, arl)
+                try await outbox.recordARL(lot.id, arl)
                 logger.info("ARL", metadata: ["lot": "\(lot.lotNumber)", "status": "\(arl.status)", "code": "\(arl.code)", "arl": "\(arl.arlId)"])
                 progress(.answered(lotNumber: lot.lotNumber, arl: arl, fseCount: lot.fseCount))
                 var updated = lot
@@ -113,7 +113,7 @@ public struct Transmitter: Sendable {
                 run.add(updated, to: arl.isPositive ? .acknowledged : .refused)
                 return
             case .failure(let error):
-                try outbox.recordFailure(lot.id, error: error.description)
+                try await outbox.recordFailure(lot.id, error: error.description)
                 var updated = lot
                 updated.lastError = error.description
                 if error.description.hasPrefix("permanent: 401") { run.markUnauthorized() }
@@ -134,9 +134,9 @@ public struct Transmitter: Sendable {
     public func fetchReturns(pageSize: Int = 500) async throws -> Outbox.Reconciliation {
         var total = Outbox.Reconciliation()
         while true {
-            let cursor = try outbox.returnsCursor(billingNumber: billingNumber)
+            let cursor = try await outbox.returnsCursor(billingNumber: billingNumber)
             let page = try await client.returns(after: cursor, limit: pageSize)
-            let r = try outbox.reconcile(page, billingNumber: billingNumber)
+            let r = try await outbox.reconcile(page, billingNumber: billingNumber)
             total.paid += r.paid
             total.rejected += r.rejected
             total.paidCents += r.paidCents

@@ -94,7 +94,7 @@ struct DaemonSkeletonTests {
                                                             "care_date": "2026-11-20", "acts": ["G"]])
         #expect(rules.status == 422 && rules.text.contains("nir_key"), "\(rules.text)")
         #expect(try await api.post("/v1/claims", json: ["care_date": "2026-11-20", "acts": ["G"], "beneficiary": 1]).status == 409)
-        #expect(try daemon.outbox.summary().totalClaims == 0)
+        #expect(try await daemon.outbox.summary().totalClaims == 0)
         try await running.stop()
     }
 }

@@ -73,7 +73,7 @@ struct LifecycleTests {
         #expect(!log.contains("1850578006084"))
         // The ARL came back before the exit: the claim is acknowledged in the outbox.
         let outbox = try Outbox(path: folder.path("state/outbox.sqlite"), logger: quietLogger)
-        #expect(try outbox.summary().count(.acknowledged) + outbox.summary().count(.paid) == 1)
+        #expect(try await outbox.summary().count(.acknowledged) + outbox.summary().count(.paid) == 1)
         #expect(try gateway.store.counts().invoices == 1)
         await gateway.stop()
     }

@@ -81,10 +81,10 @@ struct EndToEndTests {
         #expect(submit.stdout.contains("12 claims read from 2 files"))
         let counts = try gateway.counts()
         #expect(counts.invoices == 12 && counts.distinctInvoices == 12)
-        let summary = try practice.outbox().summary()
+        let summary = try await practice.outbox().summary()
         #expect(summary.count(.paid) + summary.count(.rejected) == 12, "\(summary)")
         // G with the médecin traitant: 19.00 € paid.
-        let first = try #require(try practice.outbox().claims().first)
+        let first = try #require(try await practice.outbox().claims().first)
         #expect(first.state == .paid && first.paidCents == 1900)
         let returns = try practice.fseSend("returns", [], gateway: gateway.baseURL, name: "returns")
         #expect(try await returns.wait() == 0)
@@ -101,7 +101,7 @@ struct EndToEndTests {
         #expect(try await run.wait() == 0, "\(run.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: lots).sorted()
         #expect(files == ["lot-000000001.bin", "lot-000000002.bin"])
-        #expect(try practice.outbox().summary().totalClaims == 0)
+        #expect(try await practice.outbox().summary().totalClaims == 0)
     }
 
     /// Every file of the bad corpus is refused with its reason and nothing reaches the gateway or the outbox.
@@ -133,7 +133,7 @@ struct EndToEndTests {
             #expect(!run.stderr.contains("1850578006084"), "\(file) echoes a NIR")
         }
         #expect(try gateway.counts() == .init(acceptedLots: 0, refusedLots: 0, invoices: 0, distinctInvoices: 0, paid: 0, paidCents: 0))
-        #expect(try practice.outbox().summary().totalClaims == 0)
+        #expect(try await practice.outbox().summary().totalClaims == 0)
         try await gateway.stop()
     }
 
@@ -173,8 +173,8 @@ struct EndToEndTests {
         let counts = try gateway.counts()
         #expect(counts.acceptedLots >= 1 && counts.invoices == 8 && counts.distinctInvoices == 8)
         let outbox = try practice.outbox()
-        #expect(try outbox.practitioners() == ["751000126"])
-        #expect(try outbox.summary().count(.paid) == 8)
+        #expect(try await outbox.practitioners() == ["751000126"])
+        #expect(try await outbox.summary().count(.paid) == 8)
         card.kill(SIGKILL)
         _ = try await card.wait(timeout: .seconds(20))
         try await context.waitForCard(in: reader, present: false)
@@ -196,7 +196,7 @@ struct EndToEndTests {
         #expect(try await resume.wait() == 0, "\(resume.stdout)\n\(resume.stderr)")
         let counts = try gateway.counts()
         #expect(counts.acceptedLots == 20 && counts.invoices == 40 && counts.distinctInvoices == 40 && counts.refusedLots == 0)
-        let summary = try practice.outbox().summary()
+        let summary = try await practice.outbox().summary()
         #expect(summary.count(.paid) == 40, "\(summary)")
         #expect(summary.lots[.acknowledged] == 20)
         try await gateway.stop()
@@ -216,7 +216,7 @@ struct EndToEndTests {
         #expect(try await run.wait() == 0, "\(run.stdout)\n\(run.stderr)")
         let counts = try second.counts()
         #expect(counts.acceptedLots == 6 && counts.invoices == 12 && counts.distinctInvoices == 12)
-        #expect(try practice.outbox().summary().count(.paid) == 12)
+        #expect(try await practice.outbox().summary().count(.paid) == 12)
         try await second.stop()
     }
 
@@ -234,7 +234,7 @@ struct EndToEndTests {
         let resume = try practice.fseSend("resume", [], gateway: gateway.baseURL, name: "up")
         #expect(try await resume.wait() == 0, "\(resume.stderr)")
         #expect(try gateway.counts().invoices == 6)
-        #expect(try practice.outbox().summary().count(.paid) == 6)
+        #expect(try await practice.outbox().summary().count(.paid) == 6)
         try await gateway.stop()
     }
 }

@@ -25,16 +25,18 @@ struct OutboxTests {
     }
 
     /// Adds `count` claims, signs them (fake signature: the FSE bytes are `invoice|claimed|reject`).
-    func fill(_ outbox: Outbox, count: Int, organism: String = "01751", reject: (Int) -> String? = { _ in nil }) throws -> [ClaimID] {
-        let first = try outbox.reserve("invoice", count: count, billingNumber: alice.billingNumber)
+    func fill(_ outbox: Outbox, count: Int, organism: String = "01751", reject: (Int) -> String? = { _ in nil }) async throws -> [ClaimID] {
+        let first = try await outbox.reserve("invoice", count: count, billingNumber: alice.billingNumber)
         let claims = (0..<count).map { i in
             let invoice = String(format: "%09lld", first + Int64(i))
             return NewClaim(billingNumber: alice.billingNumber, invoiceNumber: invoice, organism: organism, careDate: "2026-11-27",
                             patientMasked: Masking.nir("185057800608436"), totalCents: 3000, amoCents: 1900,
                             fse: Array("\(invoice)|1900|\(reject(i) ?? "")".utf8), source: "test:\(i + 1)")
         }
-        let ids = try outbox.add(claims)
-        try outbox.markSigned(try ids.map { ($0, try outbox.builtFSE($0)!) })
+        let ids = try await outbox.add(claims)
+        var signed: [(id: ClaimID, signedFSE: [UInt8])] = []
+        for id in ids { signed.append((id, try await outbox.builtFSE(id)!)) }
+        try await outbox.markSigned(signed)
         return ids
     }
 
@@ -42,30 +44,30 @@ struct OutboxTests {
         Transmitter(outbox: outbox, client: GatewayClient(baseURL: baseURL, token: alice.token), billingNumber: alice.billingNumber, retry: retry, logger: quietLogger)
     }
 
-    @Test func outboxAndGatewayStoreSyncEveryCommit() throws {
+    @Test func outboxAndGatewayStoreSyncEveryCommit() async throws {
         // GRDB's WAL set-up lowers `synchronous` to NORMAL; both stores set FULL again on their writer.
-        #expect(try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger).writerSynchronousSetting() == 2)
+        #expect(try await Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger).writerSynchronousSetting() == 2)
         #expect(try GatewayStore(path: folder.path("gateway.sqlite")).writerSynchronousSetting() == 2)
     }
 
     @Test func statesFromBuiltToPaidAndRejected() async throws {
         let gateway = try await startGateway()
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
-        let ids = try fill(outbox, count: 5, reject: { $0 == 3 ? "NIR_KEY" : nil })
-        #expect(try outbox.summary().count(.signed) == 5)
+        let ids = try await fill(outbox, count: 5, reject: { $0 == 3 ? "NIR_KEY" : nil })
+        #expect(try await outbox.summary().count(.signed) == 5)
         let t = transmitter(outbox, gateway.baseURL)
         let lots = try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 2)
         #expect(lots.map(\.lotNumber) == [1, 2, 3])
-        #expect(try outbox.summary().count(.inLot) == 5)
+        #expect(try await outbox.summary().count(.inLot) == 5)
         let report = try await t.sendPending()
         #expect(report.acknowledged.count == 3 && report.pending.isEmpty)
-        #expect(try outbox.summary().count(.acknowledged) == 5)
+        #expect(try await outbox.summary().count(.acknowledged) == 5)
         let reconciliation = try await t.fetchReturns()
         #expect(reconciliation.paid == 4 && reconciliation.rejected == 1 && reconciliation.unmatched.isEmpty)
-        let rejected = try #require(try outbox.claim(ids[3]))
+        let rejected = try #require(try await outbox.claim(ids[3]))
         #expect(rejected.state == .rejected && rejected.reasonCode == "NIR_KEY")
-        #expect(try outbox.claim(ids[0])?.state == .paid)
-        #expect(try outbox.claim(ids[0])?.paidCents == 1900)
+        #expect(try await outbox.claim(ids[0])?.state == .paid)
+        #expect(try await outbox.claim(ids[0])?.paidCents == 1900)
         // Fetching again changes nothing: the cursor is stored.
         #expect(try await t.fetchReturns() == .init())
         #expect(try gateway.store.counts().invoices == 5)
@@ -75,13 +77,13 @@ struct OutboxTests {
     @Test func negativeARLRefusesTheFSEsAndTheyCanGoInANewLot() async throws {
         let gateway = try await startGateway()
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
-        _ = try fill(outbox, count: 2)
+        _ = try await fill(outbox, count: 2)
         let t = transmitter(outbox, gateway.baseURL)
         try await t.assembleLots(with: FakeAssembler(key: alice.key, createdAt: Date().addingTimeInterval(3600 * 24)), maxFSEsPerLot: 10)
         let report = try await t.sendPending()
         #expect(report.refused.count == 1 && report.refused[0].arlCode == "FUTURE_DATE")
-        #expect(try outbox.summary().count(.refused) == 2)
-        #expect(try outbox.requeueRefused() == 2)
+        #expect(try await outbox.summary().count(.refused) == 2)
+        #expect(try await outbox.requeueRefused() == 2)
         try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 10)
         #expect(try await t.sendPending().acknowledged.first?.lotNumber == 2)
         #expect(try gateway.store.counts() .invoices == 2)
@@ -95,14 +97,14 @@ struct OutboxTests {
         faults.seed = 42
         let gateway = try await startGateway(faults: faults)
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
-        _ = try fill(outbox, count: 30)
+        _ = try await fill(outbox, count: 30)
         let t = transmitter(outbox, gateway.baseURL)
         try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 4)
         let report = try await t.sendPending(concurrency: lotsInFlight)
         #expect(report.acknowledged.count == 8 && report.pending.isEmpty)
         #expect(report.acknowledged.map(\.lotNumber) == Array(1...8))
         #expect(try gateway.store.counts() == .init(acceptedLots: 8, refusedLots: 0, invoices: 30, distinctInvoices: 30, paid: 30, paidCents: 30 * 1900))
-        #expect(try outbox.summary().count(.acknowledged) == 30)
+        #expect(try await outbox.summary().count(.acknowledged) == 30)
         await gateway.stop()
     }
 
@@ -113,13 +115,13 @@ struct OutboxTests {
         faults.seed = 7
         let gateway = try await startGateway(faults: faults)
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
-        _ = try fill(outbox, count: 20)
+        _ = try await fill(outbox, count: 20)
         let t = transmitter(outbox, gateway.baseURL)
         try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 2)
         let report = try await t.sendPending(concurrency: lotsInFlight)
         #expect(report.acknowledged.count == 10)
         #expect(try gateway.store.counts() == .init(acceptedLots: 10, refusedLots: 0, invoices: 20, distinctInvoices: 20, paid: 20, paidCents: 20 * 1900))
-        #expect(try outbox.lots(in: [.acknowledged]).allSatisfy { $0.attempts >= 1 })
+        #expect(try await outbox.lots(in: [.acknowledged]).allSatisfy { $0.attempts >= 1 })
         await gateway.stop()
     }
 
@@ -129,17 +131,17 @@ struct OutboxTests {
         let port = probe.port
         await probe.stop()
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
-        _ = try fill(outbox, count: 3)
+        _ = try await fill(outbox, count: 3)
         let t = transmitter(outbox, "http://127.0.0.1:\(port)", retry: RetryPolicy(initialDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxAttempts: 2))
         try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 10)
         let down = try await t.sendPending()
         #expect(down.pending.count == 1 && down.acknowledged.isEmpty)
-        #expect(try outbox.lots(in: [.sent]).count == 1)
+        #expect(try await outbox.lots(in: [.sent]).count == 1)
         let gateway = try await startGateway(port: port)
         let up = try await t.sendPending()
         #expect(up.acknowledged.count == 1)
         #expect(try gateway.store.counts().invoices == 3)
-        #expect(try outbox.summary().count(.acknowledged) == 3)
+        #expect(try await outbox.summary().count(.acknowledged) == 3)
         await gateway.stop()
     }
 
@@ -156,16 +158,16 @@ struct OutboxTests {
         }
     }
 
-    @Test func outboxFilesAreOwnerOnlyAndInvoiceNumbersUnique() throws {
+    @Test func outboxFilesAreOwnerOnlyAndInvoiceNumbersUnique() async throws {
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
-        _ = try fill(outbox, count: 1)
+        _ = try await fill(outbox, count: 1)
         let attributes = try FileManager.default.attributesOfItem(atPath: folder.path("outbox.sqlite"))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let claim = try #require(try outbox.claims().first)
+        let claim = try #require(try await outbox.claims().first)
         #expect(claim.patientMasked == "1 85 ** ** *** *** **")
-        #expect(throws: Outbox.Error.self) {
-            try outbox.add(NewClaim(billingNumber: claim.billingNumber, invoiceNumber: claim.invoiceNumber, organism: "01751", careDate: "2026-11-27",
-                                    patientMasked: "x", totalCents: 1, amoCents: 1, fse: [1]))
+        await #expect(throws: Outbox.Error.self) {
+            try await outbox.add(NewClaim(billingNumber: claim.billingNumber, invoiceNumber: claim.invoiceNumber, organism: "01751", careDate: "2026-11-27",
+                                          patientMasked: "x", totalCents: 1, amoCents: 1, fse: [1]))
         }
     }
 }

@@ -18,8 +18,9 @@ struct Resume: AsyncParsableCommand {
         outboxOptions.bootstrapLogging()
         let out = Output()
         let outbox = try Outbox(path: outboxOptions.outboxPath)
-        let needsSigner = try !outbox.claims(in: [.built, .signed]).isEmpty || !outbox.lotsToAssemble().isEmpty
-        var billing = try outbox.practitioners().first
+        var needsSigner = try await !outbox.claims(in: [.built, .signed]).isEmpty
+        if !needsSigner { needsSigner = try await !outbox.lotsToAssemble().isEmpty }
+        var billing = try await outbox.practitioners().first
         var signer: (any ClaimSigner)?
         if needsSigner || billing == nil {
             do {
@@ -53,7 +54,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         outboxOptions.bootstrapLogging()
         let outbox = try Outbox(path: outboxOptions.outboxPath)
-        let summary = try outbox.summary()
+        let summary = try await outbox.summary()
         print("FSE by state:")
         for state in ClaimState.allCases {
             guard let line = summary.claims[state] else { continue }
@@ -61,10 +62,10 @@ struct Status: AsyncParsableCommand {
         }
         if summary.totalClaims == 0 { print("  (none)") }
         print("lots by state: " + LotState.allCases.compactMap { s in summary.lots[s].map { "\(s.rawValue) \($0)" } }.joined(separator: ", "))
-        for lot in try outbox.lots(in: [.assembling, .ready, .sent]) {
+        for lot in try await outbox.lots(in: [.assembling, .ready, .sent]) {
             print("  lot \(lot.lotNumber) \(lot.state.rawValue): \(lot.fseCount) FSE, organism \(lot.organism), \(lot.attempts) attempt\(lot.attempts == 1 ? "" : "s")\(lot.lastError.map { ", last error: \($0)" } ?? "")")
         }
-        for lot in try outbox.lots(in: [.refused]) {
+        for lot in try await outbox.lots(in: [.refused]) {
             print("  lot \(lot.lotNumber) refused: \(lot.arlCode ?? "") \(lot.arlText ?? "")")
         }
     }
@@ -84,7 +85,7 @@ struct Returns: AsyncParsableCommand {
         outboxOptions.bootstrapLogging()
         let outbox = try Outbox(path: outboxOptions.outboxPath)
         if !offline {
-            for billing in try outbox.practitioners() {
+            for billing in try await outbox.practitioners() {
                 let client = GatewayClient(baseURL: gatewayOptions.gatewayURL, token: try gatewayOptions.token())
                 let transmitter = Transmitter(outbox: outbox, client: client, billingNumber: billing)
                 do {
@@ -96,15 +97,15 @@ struct Returns: AsyncParsableCommand {
                 }
             }
         }
-        let summary = try outbox.summary()
+        let summary = try await outbox.summary()
         let paid = summary.claims[.paid]
         print("paid: \(paid?.count ?? 0) FSE, \(Money.euros(paid?.paidCents ?? 0))")
-        let rejected = try outbox.claims(in: [.rejected, .refused])
+        let rejected = try await outbox.claims(in: [.rejected, .refused])
         print("rejected: \(rejected.count)")
         for claim in rejected {
             print("  invoice \(claim.invoiceNumber) (\(claim.source ?? "-"), care \(claim.careDate), patient \(claim.patientMasked)): \(claim.state == .refused ? "lot refused" : "rejected") \(claim.reasonCode ?? "") \(claim.reasonText ?? "")")
         }
-        let pending = try outbox.claims(in: [.built, .signed, .inLot, .sent, .acknowledged])
+        let pending = try await outbox.claims(in: [.built, .signed, .inLot, .sent, .acknowledged])
         let waitingRSP = pending.filter { $0.state == .acknowledged }.count
         print("pending: \(pending.count) (\(waitingRSP) acknowledged awaiting payment, \(pending.count - waitingRSP) not yet acknowledged)")
     }

@@ -75,14 +75,14 @@ struct Submit: AsyncParsableCommand {
         let outbox: Outbox
         if let scratch {
             outbox = try Outbox(path: scratch.url.appendingPathComponent("dry-run.sqlite").path)
-            try outbox.raise("lot", to: try realOutbox.counter("lot", billingNumber: billing), billingNumber: billing)
-            try outbox.raise("invoice", to: try realOutbox.counter("invoice", billingNumber: billing), billingNumber: billing)
+            try await outbox.raise("lot", to: try realOutbox.counter("lot", billingNumber: billing), billingNumber: billing)
+            try await outbox.raise("invoice", to: try realOutbox.counter("invoice", billingNumber: billing), billingNumber: billing)
         } else {
             outbox = realOutbox
         }
 
         // 2. Store every FSE (built) before anything else happens.
-        let ids = try Pipeline.store(claims, in: outbox, billingNumber: billing)
+        let ids = try await Pipeline.store(claims, in: outbox, billingNumber: billing)
         // 3. Sign, 4. form lots.
         try await Pipeline.signBuilt(outbox, signer: signing.signer, billingNumber: billing, output: out)
         let client = GatewayClient(baseURL: gatewayOptions.gatewayURL, token: dryRun ? "" : try gatewayOptions.token())
@@ -90,7 +90,7 @@ struct Submit: AsyncParsableCommand {
         let assembled = try await transmitter.assembleLots(with: ClaimsLotAssembler(signer: signing.signer), maxFSEsPerLot: maxFsesPerLot)
         if dryRun {
             try FileManager.default.createDirectory(atPath: lotDir, withIntermediateDirectories: true)
-            for lot in try outbox.lots(in: [.ready]) {
+            for lot in try await outbox.lots(in: [.ready]) {
                 let path = URL(fileURLWithPath: lotDir).appendingPathComponent(String(format: "lot-%09lld.bin", lot.lotNumber)).path
                 guard FileManager.default.createFile(atPath: path, contents: Data(lot.bytes ?? []), attributes: [.posixPermissions: 0o600]) else {
                     out.error("fse-send: cannot write \(path)")
@@ -114,9 +114,9 @@ enum Pipeline {
                     deadline: .milliseconds(Int64(options.deadline * 1000)))
     }
 
-    static func store(_ claims: [ConvertedClaim], in outbox: Outbox, billingNumber: String) throws -> [ClaimID] {
+    static func store(_ claims: [ConvertedClaim], in outbox: Outbox, billingNumber: String) async throws -> [ClaimID] {
         guard !claims.isEmpty else { return [] }
-        let first = try outbox.reserve("invoice", count: claims.count, billingNumber: billingNumber)
+        let first = try await outbox.reserve("invoice", count: claims.count, billingNumber: billingNumber)
         var records: [NewClaim] = []
         records.reserveCapacity(claims.count)
         for (offset, claim) in claims.enumerated() {
@@ -129,34 +129,34 @@ enum Pipeline {
                 totalCents: Int64(fse.totals.total), amoCents: Int64(fse.totals.amo), fse: try fse.encoded(),
                 source: "\(claim.row.location)\(reference)"))
         }
-        return try outbox.add(records)
+        return try await outbox.add(records)
     }
 
     static func signBuilt(_ outbox: Outbox, signer: any ClaimSigner, billingNumber: String, output: Output) async throws {
-        let built = try outbox.claims(in: [.built], billingNumber: billingNumber)
+        let built = try await outbox.claims(in: [.built], billingNumber: billingNumber)
         guard !built.isEmpty else { return }
         var batch: [(id: ClaimID, signedFSE: [UInt8])] = []
         var done = 0
         for claim in built {
-            guard let bytes = try outbox.builtFSE(claim.id) else { continue }
+            guard let bytes = try await outbox.builtFSE(claim.id) else { continue }
             let fse = try FSE(decoding: bytes)
             let signed = try await SignedFSE.sign(fse, with: signer)
             batch.append((claim.id, try OutboxFSE.bytes(signed)))
             if batch.count == 500 {
-                try outbox.markSigned(batch)
+                try await outbox.markSigned(batch)
                 done += batch.count
                 batch.removeAll(keepingCapacity: true)
                 output.progress("signing", done, built.count)
             }
         }
-        try outbox.markSigned(batch)
+        try await outbox.markSigned(batch)
         output.progress("signing", built.count, built.count)
         output.endProgress()
     }
 
     /// Sends what is pending, fetches returns, prints the summary; returns the exit status.
     static func send(_ transmitter: Transmitter, parallelLots: Int, output: Output) async throws -> Int32 {
-        let toSend = try transmitter.outbox.lotsToSend(billingNumber: transmitter.billingNumber)
+        let toSend = try await transmitter.outbox.lotsToSend(billingNumber: transmitter.billingNumber)
         let total = toSend.count
         let counter = Counter()
         let report = try await transmitter.sendPending(concurrency: parallelLots) { event in
@@ -181,7 +181,7 @@ enum Pipeline {
         if report.acknowledged.count > 0 {
             returns = try? await transmitter.fetchReturns()
         }
-        let summary = try transmitter.outbox.summary(billingNumber: transmitter.billingNumber)
+        let summary = try await transmitter.outbox.summary(billingNumber: transmitter.billingNumber)
         output.line("lots: \(report.acknowledged.count) acknowledged, \(report.refused.count) refused, \(report.pending.count) left to send")
         for lot in report.refused {
             output.line("  lot \(lot.lotNumber) refused: \(lot.arlCode ?? "?") \(lot.arlText ?? "")")
