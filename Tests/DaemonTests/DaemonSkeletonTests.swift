@@ -45,6 +45,26 @@ struct DaemonSkeletonTests {
         try await running.stop()
     }
 
+    @Test func concurrentRetriesOfOneReferenceCreateOneClaim() async throws {
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: nil), logger: quietLogger, session: alice.session)
+        let running = try await daemon.start()
+        let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
+        let answers = try await withThrowingTaskGroup(of: (status: Int, id: Int?).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let patient: [String: Any] = ["nir": "1850578006084", "nir_key": "91", "birth_date": "1985-05-12", "amo": "01 751 0001"]
+                    let answer = try await api.post("/v1/claims", json: ["reference": "R", "patient": patient, "care_date": "2026-11-20", "parcours": "T", "acts": ["G"]])
+                    return (answer.status, (answer.json["claim"] as? [String: Any])?["id"] as? Int)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.map(\.status).sorted() == [200, 200, 200, 201])
+        #expect(Set(answers.map(\.id)).count == 1 && answers[0].id != nil)
+        #expect(try await daemon.outbox.summary().totalClaims == 1)
+        try await running.stop()
+    }
+
     @Test func claimsThroughTheAPIGoToTheGatewayAndComeBackPaid() async throws {
         let gateway = try await startGateway(folder: folder, registry: [alice.registration])
         let daemon = try Daemon(configuration: try configuration(gatewayURL: gateway.baseURL), logger: quietLogger, session: alice.session)
