@@ -18,6 +18,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var gateway: GatewaySettings?
     /// Seconds between two background sending rounds (lots sent, returns fetched).
     public var sendInterval: Double = 60
+    /// Seconds a round waits after being woken by a new claim, so that claims made in a burst go in one lot
+    /// instead of one lot each (each lot is signed by the CPS). 0: send at once.
+    public var lotGatherDelay: Double = 0.5
     /// Most FSEs in one lot.
     public var maxFSEsPerLot: Int = 500
     /// Attempts per lot within one sending round (the next round tries again).
@@ -84,7 +87,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     }
 
     static let knownKeys: Set<String> = [
-        "listen", "apiTokenFile", "stateDirectory", "vitaleReader", "cpsReader", "gateway", "sendInterval", "maxFSEsPerLot",
+        "listen", "apiTokenFile", "stateDirectory", "vitaleReader", "cpsReader", "gateway", "sendInterval", "lotGatherDelay", "maxFSEsPerLot",
         "sendAttemptsPerRound", "sendRoundDeadline", "cpsSituation", "allowNIRReveal", "shutdownGracePeriod", "logLevel", "logFormat",
         "tariffsDirectory", "softwareSigner",
     ]
@@ -153,6 +156,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             c.gateway = GatewaySettings(url: url, tokenFile: tokenFile)
         }
         if let d = try number("sendInterval", min: 0.05) { c.sendInterval = d }
+        if let d = try number("lotGatherDelay", min: 0) { c.lotGatherDelay = d }
         if let i = try integer("maxFSEsPerLot", min: 1, max: 100_000) { c.maxFSEsPerLot = i }
         if let i = try integer("sendAttemptsPerRound", min: 1, max: 100) { c.sendAttemptsPerRound = i }
         if let d = try number("sendRoundDeadline", min: 0.1) { c.sendRoundDeadline = d }

@@ -83,10 +83,12 @@ public final class OutboxSender: Service, Sendable {
         await serial.run { await self.round() }
     }
 
-    /// Runs rounds every ``DaemonConfiguration/sendInterval`` seconds and when woken, until graceful shutdown;
+    /// Runs rounds every ``DaemonConfiguration/sendInterval`` seconds and when woken (after
+    /// ``DaemonConfiguration/lotGatherDelay``, so a burst of claims makes one lot), until graceful shutdown;
     /// a round in progress at shutdown is finished (its HTTP request answered or failed) before returning.
     public func run() async throws {
         let interval = Duration.milliseconds(Int64(configuration.sendInterval * 1000))
+        let gather = Duration.milliseconds(Int64(configuration.lotGatherDelay * 1000))
         let ticker = Task { [wakeupContinuation] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
@@ -97,6 +99,10 @@ public final class OutboxSender: Service, Sendable {
         await withGracefulShutdownHandler {
             _ = await self.sendNow()
             for await _ in self.wakeups {
+                if Task.isShuttingDownGracefully { break }
+                // Let a burst of claims gather into one lot; the wake-ups they send meanwhile are absorbed (the
+                // stream keeps only the newest, and the round below takes every signed FSE).
+                if gather > .zero { try? await Task.sleep(for: gather) }
                 if Task.isShuttingDownGracefully { break }
                 _ = await self.sendNow()
             }

@@ -47,17 +47,22 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
     public func transmit(_ command: [UInt8]) async throws(PCSCError) -> [UInt8] {
         guard command.count >= 4 else { throw .invalidParameter }
         return try await context.thread.run { [self] () throws(PCSCError) -> [UInt8] in
-            let handle = try liveHandle()
-            if context.receiveBuffer.count < SCard.receiveBufferSize {
-                context.receiveBuffer = [UInt8](repeating: 0, count: SCard.receiveBufferSize)
-            }
-            do throws(PCSCError) {
-                let reply = try SCard.transmit(handle, protocol: protocolCode, command: command, buffer: &context.receiveBuffer)
-                guard reply.count >= 2 else { throw .truncatedResponse }
-                return reply
-            } catch {
-                throw context.confirmRemoval(error, reader: reader)
-            }
+            try transmitOnThread(try liveHandle(), command)
+        }
+    }
+
+    /// On the context thread: one `SCardTransmit` into the context's receive buffer; a reply shorter than the
+    /// status word or a suspicious failure is checked against the reader's state (``PCSCError/removedCard``).
+    private func transmitOnThread(_ handle: SCard.Handle, _ command: [UInt8]) throws(PCSCError) -> [UInt8] {
+        if context.receiveBuffer.count < SCard.receiveBufferSize {
+            context.receiveBuffer = [UInt8](repeating: 0, count: SCard.receiveBufferSize)
+        }
+        do throws(PCSCError) {
+            let reply = try SCard.transmit(handle, protocol: protocolCode, command: command, buffer: &context.receiveBuffer)
+            guard reply.count >= 2 else { throw .truncatedResponse }
+            return reply
+        } catch {
+            throw context.confirmRemoval(error, reader: reader)
         }
     }
 
@@ -84,17 +89,8 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
             throw CardConversationError(step: "beginning the PC/SC transaction", underlying: context.confirmRemoval(error, reader: reader))
         }
         defer { _ = try? SCard.endTransaction(handle, disposition: Disposition.leave.code) }
-        if context.receiveBuffer.count < SCard.receiveBufferSize {
-            context.receiveBuffer = [UInt8](repeating: 0, count: SCard.receiveBufferSize)
-        }
         return try conversation.runBlocking(watch: watch) { command throws(PCSCError) -> [UInt8] in
-            do throws(PCSCError) {
-                let reply = try SCard.transmit(handle, protocol: protocolCode, command: command, buffer: &context.receiveBuffer)
-                guard reply.count >= 2 else { throw .truncatedResponse }
-                return reply
-            } catch {
-                throw context.confirmRemoval(error, reader: reader)
-            }
+            try transmitOnThread(handle, command)
         }
     }
 

@@ -100,6 +100,29 @@ struct DaemonSkeletonTests {
         await gateway.stop()
     }
 
+    @Test func aBurstOfClaimsGoesInOneLot() async throws {
+        let gateway = try await startGateway(folder: folder, registry: [alice.registration])
+        var config = try configuration(gatewayURL: gateway.baseURL)
+        config.lotGatherDelay = 2
+        let daemon = try Daemon(configuration: config, logger: quietLogger, session: alice.session)
+        let running = try await daemon.start()
+        let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
+        let patient: [String: Any] = ["nir": "1850578006084", "nir_key": "91", "birth_date": "1985-05-12", "amo": "01 751 0001"]
+        for i in 0..<8 {
+            let answer = try await api.post("/v1/claims", json: ["reference": "B\(i)", "patient": patient, "care_date": "2026-11-20", "parcours": "T", "acts": ["G"]])
+            #expect(answer.status == 201, "\(answer.text)")
+        }
+        // No POST /v1/send: the wake-ups of the claims alone send them, gathered.
+        try await Wait.until("the gateway to hold the 8 claims", timeout: .seconds(30)) { try gateway.store.counts().invoices == 8 }
+        #expect(try gateway.store.counts().acceptedLots == 1)
+        try await Wait.until("the daemon to record the ARL") {
+            let claims = try await api.get("/v1/claims").json["claims"] as? [[String: Any]]
+            return claims?.count == 8 && claims?.allSatisfy { ["acknowledged", "paid"].contains($0["state"] as? String) } == true
+        }
+        try await running.stop()
+        await gateway.stop()
+    }
+
     @Test func invalidClaimsAreRefusedNamingTheFields() async throws {
         let daemon = try Daemon(configuration: try configuration(gatewayURL: nil), logger: quietLogger, session: alice.session)
         let running = try await daemon.start()
