@@ -9,7 +9,7 @@ struct ConfigurationTests {
         let json = """
             {"listen": "unix:/run/vitaled/api.sock", "apiTokenFile": "/etc/vitaled/token", "stateDirectory": "/var/lib/x",
              "vitaleReader": "R 00 00", "cpsReader": "R 00 01", "gateway": {"url": "http://127.0.0.1:8480", "tokenFile": "/etc/vitaled/gw"},
-             "sendInterval": 30, "maxFSEsPerLot": 100, "sendAttemptsPerRound": 2, "sendRoundDeadline": 10, "cpsSituation": 2,
+             "sendInterval": 30, "lotGatherDelay": 1.5, "maxFSEsPerLot": 100, "sendAttemptsPerRound": 2, "sendRoundDeadline": 10, "cpsSituation": 2,
              "allowNIRReveal": true, "shutdownGracePeriod": 5, "logLevel": "debug", "logFormat": "text"}
             """
         let c = try DaemonConfiguration.parse(Data(json.utf8), name: "test.json")
@@ -17,6 +17,7 @@ struct ConfigurationTests {
         #expect(c.gateway == .init(url: "http://127.0.0.1:8480", tokenFile: "/etc/vitaled/gw"))
         #expect(c.cpsSituation == 2 && c.allowNIRReveal && c.logLevel == .debug && c.logFormat == .text && c.maxFSEsPerLot == 100)
         #expect(c.outboxPath == "/var/lib/x/outbox.sqlite")
+        #expect(c.sendInterval == 30 && c.lotGatherDelay == 1.5)
     }
 
     @Test(arguments: [

@@ -78,25 +78,8 @@ struct APIClient: Sendable {
     func post(_ path: String, json: Any? = nil) async throws -> Answer { try await request(.POST, path, json: json) }
 }
 
-/// A practitioner registered with the test gateway, signing with a software key.
-struct TestPractitioner: Sendable {
-    let billingNumber: String
-    let keyBytes: [UInt8]
-    let token: String
-    var key: P256.Signing.PrivateKey { try! P256.Signing.PrivateKey(rawRepresentation: keyBytes) }
-
-    init(_ billingNumber: String, key: P256.Signing.PrivateKey = P256.Signing.PrivateKey()) {
-        self.billingNumber = billingNumber
-        keyBytes = Array(key.rawRepresentation)
-        token = PractitionerRegistry.newToken()
-    }
-
-
-    var registration: RegisteredPractitioner {
-        RegisteredPractitioner(billingNumber: billingNumber, label: "test", publicKey: Array(key.publicKey.x963Representation),
-                               tokenSHA256: PractitionerRegistry.hash(token: token))
-    }
-
+/// A test practitioner signing with a software key.
+extension TestPractitioner {
     /// A software session for this practitioner.
     var session: PractitionerSession {
         PractitionerSession(situation: PractitionerSituation(billingNumber: try! BillingNumber(billingNumber)),
