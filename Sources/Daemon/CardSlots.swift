@@ -337,19 +337,14 @@ public actor CardSlots {
         }
         guard generation == cpsGeneration else { throw .noCPS }
         let chosen: CPSSituation? = configuration.cpsSituation.map { n in practitioner.situation(n) } ?? practitioner.situations.first { $0.maySignInvoice }
-        guard let situation = chosen, situation.maySignInvoice, let practitionerSituation = try? Self.situation(situation) else {
+        guard let situation = chosen, situation.maySignInvoice, let practitionerSituation = try? PractitionerSituation(situation) else {
             throw .noSituationAllowedToSign
         }
-        let identity: SignerIdentity
-        do {
-            let key = try practitioner.certificate.signingPublicKey()
-            identity = SignerIdentity(publicKey: ClaimPublicKey(key), certificate: practitioner.certificate.encoded,
-                                      maySignInvoice: situation.maySignInvoice, maySignLot: situation.maySignLot,
-                                      isTestCard: practitioner.holder.isTestCard)
-        } catch {
+        let card: CPSCardSigner
+        do { card = try CPSCardSigner(session: session, card: practitioner, situation: situation) } catch {
             throw .card("the CPS certificate's public key is unreadable: \(error)")
         }
-        let signer = CPSClaimSigner(session: session, identity: identity, slots: self, generation: generation)
+        let signer = CPSClaimSigner(card: card, slots: self, generation: generation)
         let opened = PractitionerSession(situation: practitionerSituation, signer: signer, origin: .cps)
         sessions.set(opened)
         cps = .present(practitioner, pin: .verified)
@@ -367,14 +362,6 @@ public actor CardSlots {
         events.publish("cps.session.closed", ["reason": "the card asks for the PIN again"])
     }
 
-    static func situation(_ s: CPSSituation) throws -> PractitionerSituation {
-        PractitionerSituation(
-            billingNumber: try BillingNumber(s.billingNumber + s.billingKey), situationNumber: UInt8(s.number),
-            practiceMode: UInt8(s.modeExercice) ?? 0, conventionCode: UInt8(s.codeConventionnel) ?? 0,
-            specialty: UInt8(s.specialite) ?? 0, tariffZone: UInt8(s.zoneTarifaire) ?? 0, ikZone: UInt8(s.zoneIK) ?? 0,
-            maySignInvoice: s.maySignInvoice, maySignLot: s.maySignLot)
-    }
-
     /// Stops the reads in progress and closes the connections (shutdown).
     func close() async {
         vitaleTask?.cancel()
@@ -388,18 +375,20 @@ public actor CardSlots {
     static func describe(_ error: any Error) -> String { "\(error)" }
 }
 
-/// Signs with the CPS in the reader (PSO: COMPUTE DIGITAL SIGNATURE after the PIN was verified), one
-/// signature at a time.
+/// Signs with the CPS in the reader (the identity of Claims' ``CPSCardSigner``; PSO: COMPUTE DIGITAL SIGNATURE after
+/// the PIN was verified), one signature at a time, and tells the slots when the card asks for its PIN again.
 struct CPSClaimSigner: ClaimSigner {
-    let session: CPSSession
-    let identity: SignerIdentity
+    let card: CPSCardSigner
     let slots: CardSlots
     let generation: Int
     let serial = RoundSerializer()
 
+    var identity: SignerIdentity { card.identity }
+
     func sign(digest: SHA256.Digest, purpose: SigningPurpose) async throws -> ClaimSignature {
         try checkAllowed(purpose)
         let bytes = Array(digest)
+        let session = card.session
         let result: Result<[UInt8], CPSError> = await serial.run {
             do { return .success(try await session.sign(digest: bytes)) } catch let error as CPSError { return .failure(error) } catch {
                 return .failure(.transport(step: "signing", detail: "\(error)"))

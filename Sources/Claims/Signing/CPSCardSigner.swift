@@ -60,3 +60,16 @@ public struct CPSCardSigner: ClaimSigner {
         return try ClaimSignature(rawRepresentation: raw)
     }
 }
+
+extension PractitionerSituation {
+    /// The billing situation of a CPS situation read from the card (its fields are checked digits there);
+    /// throws when the numéro de facturation and its key do not form a valid one.
+    public init(_ situation: CPSSituation) throws {
+        self.init(
+            billingNumber: try BillingNumber(situation.billingNumber + situation.billingKey),
+            situationNumber: UInt8(clamping: situation.number), practiceMode: UInt8(situation.modeExercice) ?? 0,
+            conventionCode: UInt8(situation.codeConventionnel) ?? 1, specialty: UInt8(situation.specialite) ?? 1,
+            tariffZone: UInt8(situation.zoneTarifaire) ?? 10, ikZone: UInt8(situation.zoneIK) ?? 0,
+            maySignInvoice: situation.maySignInvoice, maySignLot: situation.maySignLot)
+    }
+}

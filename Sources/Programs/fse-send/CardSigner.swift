@@ -26,12 +26,7 @@ enum CardSignerOpener {
             }
             let signer = try CPSCardSigner(session: session, card: read, situation: chosen)
             try await signer.verifyPIN(pin)
-            let practitioner = PractitionerSituation(
-                billingNumber: try BillingNumber(chosen.billingNumber + chosen.billingKey),
-                situationNumber: UInt8(clamping: chosen.number), practiceMode: UInt8(chosen.modeExercice) ?? 0,
-                conventionCode: UInt8(chosen.codeConventionnel) ?? 1, specialty: UInt8(chosen.specialite) ?? 1,
-                tariffZone: UInt8(chosen.zoneTarifaire) ?? 10, ikZone: UInt8(chosen.zoneIK) ?? 0,
-                maySignInvoice: chosen.maySignInvoice, maySignLot: chosen.maySignLot)
+            let practitioner = try PractitionerSituation(chosen)
             return (signer, practitioner)
         } catch let error as SignerUnavailable {
             throw error
