@@ -190,8 +190,9 @@ public final class Daemon: Sendable {
         api.get("/status") { _, _ in
             let summary = try await self.outbox.summary()
             let session = self.sessions.session
+            let cps = CPSView(await self.slots.cps)
             return APIResponse.json(.ok, StatusView(
-                vitale: await self.slots.vitale.name, cps: CPSView(await self.slots.cps).state, pin: CPSView(await self.slots.cps).pin,
+                vitale: await self.slots.vitale.name, cps: cps.state, pin: cps.pin,
                 session: session.map { $0.origin.rawValue }, outbox: OutboxView(summary), sender: self.sender.currentStatus,
                 eventSubscribers: self.events.subscriberCount))
         }

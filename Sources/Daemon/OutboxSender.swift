@@ -139,8 +139,7 @@ public final class OutboxSender: Service, Sendable {
         var billingNumbers = Set<String>()
         if let sessionBilling { billingNumbers.insert(sessionBilling) }
         do {
-            for lot in try await outbox.lots(in: [.ready, .sent]) { billingNumbers.insert(lot.billingNumber) }
-            for claim in try await outbox.claims(in: [.sent, .acknowledged]) { billingNumbers.insert(claim.billingNumber) }
+            billingNumbers.formUnion(try await outbox.billingNumbersWithWork())
         } catch {
             report.error = "reading the outbox: \(error)"
             return report

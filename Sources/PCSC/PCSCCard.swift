@@ -7,8 +7,8 @@ import ISO7816
 /// ISO7816 module adds the T=0 loops (`61XX` → GET RESPONSE, `6CXX` → resend) that pcscd leaves to applications.
 /// Its blocking calls run on the thread of its context. Drop it or call ``disconnect(_:)`` to end it.
 public final class PCSCCard: CardChannel, @unchecked Sendable {
-    // `@unchecked Sendable`: `handle` and `protocolCode` are only touched on the context's thread (and in deinit,
-    // when no job can still reference the card); `publishedProtocol` is guarded by `lock`.
+    // `@unchecked Sendable`: `handle`, `protocolCode` and `transactionDepth` are only touched on the context's
+    // thread (and in deinit, when no job can still reference the card); `publishedProtocol` is guarded by `lock`.
 
     /// The context the card was connected through.
     public let context: PCSCContext
@@ -17,6 +17,8 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
 
     private var handle: SCard.Handle?
     private var protocolCode: UInt
+    /// Transactions this connection holds through ``withTransaction(endingWith:isolation:_:)`` (context thread only).
+    private var transactionDepth = 0
     private let lock = NSLock()
     private var publishedProtocol: CardProtocol?
 
@@ -66,8 +68,8 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
         }
     }
 
-    /// Runs a whole ``CardConversation`` on the context's thread in one go, inside a PC/SC transaction of its own
-    /// (nested in the caller's, if the caller holds one): `SCardBeginTransaction`, every APDU with the T=0 loops,
+    /// Runs a whole ``CardConversation`` on the context's thread in one go, inside a PC/SC transaction (its own,
+    /// unless the caller holds one through ``withTransaction(endingWith:isolation:_:)``): `SCardBeginTransaction`, every APDU with the T=0 loops,
     /// `SCardEndTransaction`, with one thread hop for all of it instead of one per APDU.
     ///
     /// Transport failures come as ``CardConversationError`` wrapping the ``PCSCError`` and naming the step. `watch`
@@ -81,14 +83,16 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
 
     /// On the context thread: the conversation, in a transaction.
     private func runOnThread<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) throws -> C.Output {
+        // Inside the caller's transaction, the conversation needs no transaction of its own.
+        let ownTransaction = transactionDepth == 0
         let handle: SCard.Handle
         do throws(PCSCError) {
             handle = try liveHandle()
-            try SCard.beginTransaction(handle)
+            if ownTransaction { try SCard.beginTransaction(handle) }
         } catch {
             throw CardConversationError(step: "beginning the PC/SC transaction", underlying: context.confirmRemoval(error, reader: reader))
         }
-        defer { _ = try? SCard.endTransaction(handle, disposition: Disposition.leave.code) }
+        defer { if ownTransaction { _ = try? SCard.endTransaction(handle, disposition: Disposition.leave.code) } }
         return try conversation.runBlocking(watch: watch) { command throws(PCSCError) -> [UInt8] in
             try transmitOnThread(handle, command)
         }
@@ -137,7 +141,10 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws -> T
     ) async throws -> T {
-        try await context.thread.run { [self] () throws(PCSCError) in try SCard.beginTransaction(try liveHandle()) }
+        try await context.thread.run { [self] () throws(PCSCError) in
+            try SCard.beginTransaction(try liveHandle())
+            transactionDepth += 1
+        }
         let outcome: Result<T, any Error>
         do {
             outcome = .success(try await body())
@@ -145,6 +152,7 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
             outcome = .failure(error)
         }
         let ended: PCSCError? = await context.thread.runReturning { [self] () -> PCSCError? in
+            transactionDepth -= 1
             guard let handle else { return .invalidHandle }
             do throws(PCSCError) {
                 try SCard.endTransaction(handle, disposition: disposition.code)

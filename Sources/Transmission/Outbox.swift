@@ -130,6 +130,18 @@ public final class Outbox: Sendable {
         try await pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT billing_number FROM claim ORDER BY billing_number") }
     }
 
+    /// The practitioners with something to send or to follow: lots ready or sent without ARL, FSEs sent or
+    /// acknowledged and waiting for their return.
+    public func billingNumbersWithWork() async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT billing_number FROM lot WHERE state IN ('ready', 'sent')
+                UNION SELECT billing_number FROM claim WHERE state IN ('sent', 'acknowledged')
+                ORDER BY billing_number
+                """)
+        }
+    }
+
     /// Makes sure the counter `name` is at least `value` (e.g. lot numbers already used elsewhere).
     public func raise(_ name: String, to value: Int64, billingNumber: String) async throws {
         try await pool.write { db in
