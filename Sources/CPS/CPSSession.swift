@@ -58,16 +58,11 @@ public struct CPSSession: Sendable {
 
     // MARK: Reading
 
-    /// Reads the holder, the situations and the certificate (4 APDUs when each file fits in 256 bytes).
+    /// Reads the holder, the situations and the certificate (4 APDUs when each file fits in 256 bytes), as one
+    /// ``ReadConversation`` (one PC/SC thread hop for the whole read).
     public func read() async throws(CPSError) -> PractitionerCard {
-        try await exchanges { card throws(CPSError) in
-            try await selectApplication(card)
-            let holder = try CPSParser.holder(try await readFile(card, sfi: 1, file: .holder))
-            let situations = try CPSParser.situations(try await readFile(card, sfi: 2, file: .situations))
-            let certificate = try CPSCertificate.parse(try await readFile(card, sfi: 3, file: .certificate))
-            return PractitionerCard(
-                atr: Hex.encode(atr, separator: " "), holder: holder, situations: situations, certificate: certificate)
-        }
+        let conversation = ReadConversation(atr: atr)
+        return try await exchanges { card throws(CPSError) in try await card.converse(conversation) }
     }
 
     /// Selects the CPS application (no FCI).
@@ -76,9 +71,8 @@ public struct CPSSession: Sendable {
     }
 
     func selectApplication(_ card: Card) async throws(CPSError) {
-        let step = "SELECT CPS application"
-        let r = try await card.send(try build { try CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x0C, data: Self.aid) }, step: step)
-        guard r.statusWord == .success else { throw .unexpectedStatus(r.statusWord, step: step) }
+        let r = try await card.send(try Self.selectCommand(), step: Self.selectStep)
+        guard r.statusWord == .success else { throw .unexpectedStatus(r.statusWord, step: Self.selectStep) }
     }
 
     // MARK: PIN
@@ -138,7 +132,15 @@ public struct CPSSession: Sendable {
 
     // MARK: Transport
 
-    func build(_ make: () throws -> CommandAPDU) throws(CPSError) -> CommandAPDU {
+    static let selectStep = "SELECT CPS application"
+
+    static func selectCommand() throws(CPSError) -> CommandAPDU {
+        try build { try CommandAPDU(ins: 0xA4, p1: 0x04, p2: 0x0C, data: aid) }
+    }
+
+    func build(_ make: () throws -> CommandAPDU) throws(CPSError) -> CommandAPDU { try Self.build(make) }
+
+    static func build(_ make: () throws -> CommandAPDU) throws(CPSError) -> CommandAPDU {
         do { return try make() } catch { throw .transport(step: "building a command", detail: "\(error)") }
     }
 
@@ -148,52 +150,5 @@ public struct CPSSession: Sendable {
     /// Runs `body`'s exchanges with the card, each under ``apduTimeout``.
     func exchanges<T: Sendable>(_ body: @escaping @Sendable (Card) async throws(CPSError) -> T) async throws(CPSError) -> T {
         try await withAPDUDeadline(apduTimeout, on: channel, body)
-    }
-
-    /// Reads a zero-padded file by SFI in 256-byte chunks until its end marker (a `00` tag byte).
-    func readFile(_ card: Card, sfi: UInt8, file: CPSFile) async throws(CPSError) -> [UInt8] {
-        let step = "READ BINARY \(file)"
-        var data: [UInt8] = []
-        while true {
-            let offset = data.count
-            let command = try build { offset == 0 ? try .readBinary(sfi: sfi, offset: 0, ne: 256) : try .readBinary(offset: offset, ne: 256) }
-            let r = try await card.send(command, step: step)
-            if r.statusWord == .wrongP1P2, offset > 0 { break }
-            guard r.statusWord == .success || r.statusWord == .endOfFile else { throw .unexpectedStatus(r.statusWord, step: step) }
-            data.append(contentsOf: r.data)
-            if let end = Self.contentEnd(data) { return Array(data[..<end]) }
-            if r.statusWord == .endOfFile || r.data.count < 256 { break }
-            guard data.count <= 16 * 1024 else {
-                throw .invalidField(file: file, field: "file", problem: "exceeds 16384 bytes without an end marker")
-            }
-        }
-        return data
-    }
-
-    /// The index of the first `00` where a top-level tag would start; nil when the bytes end first.
-    static func contentEnd(_ bytes: [UInt8]) -> Int? {
-        var p = 0
-        while p < bytes.count {
-            if bytes[p] == 0 { return p }
-            if bytes[p] & 0x1F == 0x1F {
-                p += 1
-                while p < bytes.count, bytes[p] & 0x80 != 0 { p += 1 }
-            }
-            p += 1
-            guard p < bytes.count else { return nil }
-            let first = bytes[p]
-            p += 1
-            var length = Int(first)
-            if first > 0x80 {
-                let n = Int(first & 0x7F)
-                guard n <= 4, bytes.count - p >= n else { return nil }
-                length = 0
-                for _ in 0..<n { length = length << 8 | Int(bytes[p]); p += 1 }
-            } else if first == 0x80 {
-                return nil
-            }
-            p += length
-        }
-        return nil
     }
 }

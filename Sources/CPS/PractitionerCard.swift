@@ -148,7 +148,8 @@ extension PractitionerCard {
     /// Decodes the contents of the three CPS files (`docs/card-layout.md` 3.3, 3.6), as ``CPSSession/read()``
     /// does after reading them. Pure; never traps on any input (fuzzed).
     public static func decode(atr: [UInt8], holder: [UInt8], situations: [UInt8], certificate: [UInt8]) throws(CPSError) -> PractitionerCard {
-        func content(_ bytes: [UInt8]) -> [UInt8] { CPSSession.contentEnd(bytes).map { Array(bytes[..<$0]) } ?? bytes }
+        // Damage that stops the end marker search is reported by the parsers, naming the field.
+        func content(_ bytes: [UInt8]) -> [UInt8] { ((try? TLV.contentEnd(bytes)) ?? nil).map { Array(bytes[..<$0]) } ?? bytes }
         return PractitionerCard(
             atr: Hex.encode(atr, separator: " "),
             holder: try CPSParser.holder(content(holder)),
