@@ -52,15 +52,7 @@ struct SessionSigning: SigningSource {
 
     func signPendingFSEs(in outbox: Outbox) async throws -> Int {
         guard let session = sessions.session else { return 0 }
-        let built = try await outbox.claims(in: [.built], billingNumber: session.billingNumber)
-        var batch: [(id: ClaimID, signedFSE: [UInt8])] = []
-        for claim in built {
-            guard let bytes = try await outbox.builtFSE(claim.id) else { continue }
-            let signed = try await SignedFSE.sign(try FSE(decoding: bytes), with: session.signer)
-            batch.append((claim.id, try OutboxFSE.bytes(signed)))
-        }
-        try await outbox.markSigned(batch)
-        return batch.count
+        return try await outbox.signBuiltFSEs(billingNumber: session.billingNumber, with: session.signer)
     }
 
     func lotAssembler() async -> (any LotAssembler)? {

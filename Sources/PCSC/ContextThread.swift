@@ -42,9 +42,10 @@ final class ContextThread: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Runs `body` on this thread and returns its result to the awaiting task.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws(PCSCError) -> T) async throws(PCSCError) -> T {
-        let result: Result<T, PCSCError> = await withCheckedContinuation { continuation in
+    /// Runs `body` on this thread and returns its result, or its error, to the awaiting task. `E` is
+    /// ``PCSCError`` for pcsc-lite calls, `Never` for jobs that cannot fail, `any Error` for conversations.
+    func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await withCheckedContinuation { continuation in
             submit { continuation.resume(returning: Result(catching: body)) }
         }
         return try result.get()

@@ -76,7 +76,7 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
     /// is armed around each exchange, so a deadline (``withAPDUDeadline(_:on:as:_:)``) can give up on a mute card;
     /// the blocked call is then left to the context's thread, which stays busy until pcscd gives up.
     public func converse<C: CardConversation>(_ conversation: C, watch: ExchangeWatch?) async throws -> C.Output {
-        try await context.thread.runAny { [self] () throws -> C.Output in
+        try await context.thread.run { [self] () throws -> C.Output in
             try runOnThread(conversation, watch: watch)
         }
     }
@@ -151,7 +151,7 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
         } catch {
             outcome = .failure(error)
         }
-        let ended: PCSCError? = await context.thread.runReturning { [self] () -> PCSCError? in
+        let ended: PCSCError? = await context.thread.run { [self] () -> PCSCError? in
             transactionDepth -= 1
             guard let handle else { return .invalidHandle }
             do throws(PCSCError) {
@@ -186,22 +186,5 @@ public final class PCSCCard: CardChannel, @unchecked Sendable {
     private func liveHandle() throws(PCSCError) -> SCard.Handle {
         guard let handle else { throw .invalidHandle }
         return handle
-    }
-}
-
-extension ContextThread {
-    /// Runs `body` on the thread and returns its result or error to the awaiting task.
-    func runAny<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
-            submit { continuation.resume(returning: Result(catching: body)) }
-        }
-        return try result.get()
-    }
-
-    /// Runs a non-throwing `body` on the thread and returns its result.
-    func runReturning<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-            submit { continuation.resume(returning: body()) }
-        }
     }
 }

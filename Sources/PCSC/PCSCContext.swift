@@ -45,7 +45,7 @@ public final class PCSCContext: @unchecked Sendable {
 
     /// Releases the context (`SCardReleaseContext`). Later calls throw ``PCSCError/invalidHandle``.
     public func release() async {
-        await thread.runUnchecked { [self] in
+        await thread.run { [self] in
             if let handle { SCard.release(handle) }
             handle = nil
             released = true
@@ -151,17 +151,5 @@ public final class PCSCContext: @unchecked Sendable {
             start += chunk.count
         }
         return out
-    }
-}
-
-extension ContextThread {
-    /// Runs a non-throwing `body` on the thread.
-    func runUnchecked(_ body: @escaping @Sendable () -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            submit {
-                body()
-                continuation.resume()
-            }
-        }
     }
 }

@@ -50,3 +50,29 @@ public struct ClaimsLotAssembler: LotAssembler {
         return encoder.buffer
     }
 }
+
+extension Outbox {
+    /// Signs every FSE of `billingNumber` still built (stored, not yet signed) with `signer` and records the
+    /// signatures 500 at a time, calling `progress(done, total)` after each batch. Returns how many were signed.
+    @discardableResult
+    public func signBuiltFSEs(billingNumber: String, with signer: any ClaimSigner,
+                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> Int {
+        let built = try await builtFSEs(billingNumber: billingNumber)
+        var batch: [(id: ClaimID, signedFSE: [UInt8])] = []
+        var done = 0
+        for (id, bytes) in built {
+            let signed = try await SignedFSE.sign(try FSE(decoding: bytes), with: signer)
+            batch.append((id, try OutboxFSE.bytes(signed)))
+            if batch.count == 500 {
+                try await markSigned(batch)
+                done += batch.count
+                batch.removeAll(keepingCapacity: true)
+                progress(done, built.count)
+            }
+        }
+        try await markSigned(batch)
+        done += batch.count
+        if !built.isEmpty { progress(done, built.count) }
+        return done
+    }
+}

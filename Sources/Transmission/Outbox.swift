@@ -187,6 +187,14 @@ public final class Outbox: Sendable {
         try await pool.read { db in try Data.fetchOne(db, sql: "SELECT fse FROM claim WHERE id = ?", arguments: [id]).map { Array($0) } }
     }
 
+    /// The FSEs of `billingNumber` still built (stored, not signed), oldest first, with their encoded bytes.
+    public func builtFSEs(billingNumber: String) async throws -> [(id: ClaimID, fse: [UInt8])] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, fse FROM claim WHERE state = 'built' AND billing_number = ? ORDER BY id", arguments: [billingNumber])
+                .map { (id: $0["id"], fse: Array($0["fse"] as Data)) }
+        }
+    }
+
     /// Records the CPS signature of FSEs: built → signed (several in one transaction).
     public func markSigned(_ signed: [(id: ClaimID, signedFSE: [UInt8])]) async throws {
         try await pool.write { db in

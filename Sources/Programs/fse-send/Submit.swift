@@ -133,25 +133,10 @@ enum Pipeline {
     }
 
     static func signBuilt(_ outbox: Outbox, signer: any ClaimSigner, billingNumber: String, output: Output) async throws {
-        let built = try await outbox.claims(in: [.built], billingNumber: billingNumber)
-        guard !built.isEmpty else { return }
-        var batch: [(id: ClaimID, signedFSE: [UInt8])] = []
-        var done = 0
-        for claim in built {
-            guard let bytes = try await outbox.builtFSE(claim.id) else { continue }
-            let fse = try FSE(decoding: bytes)
-            let signed = try await SignedFSE.sign(fse, with: signer)
-            batch.append((claim.id, try OutboxFSE.bytes(signed)))
-            if batch.count == 500 {
-                try await outbox.markSigned(batch)
-                done += batch.count
-                batch.removeAll(keepingCapacity: true)
-                output.progress("signing", done, built.count)
-            }
+        let signed = try await outbox.signBuiltFSEs(billingNumber: billingNumber, with: signer) { done, total in
+            output.progress("signing", done, total)
         }
-        try await outbox.markSigned(batch)
-        output.progress("signing", built.count, built.count)
-        output.endProgress()
+        if signed > 0 { output.endProgress() }
     }
 
     /// Sends what is pending, fetches returns, prints the summary; returns the exit status.
