@@ -122,44 +122,52 @@ public actor ClaimService {
         }
         let billing = session.billingNumber
         let source = fields["reference"].map { "api:\($0)" }
-        var fse: FSE
+        if let source {
+            do {
+                if let existing = try await outbox.claim(source: source, billingNumber: billing) {
+                    return ClaimCreation(claim: existing, created: false, signaturePending: nil)
+                }
+            } catch {
+                throw ClaimCreationError(status: 500, code: "outbox", message: "reading the outbox: \(error)")
+            }
+        }
+        let converter = ClaimFileConverter(practitioner: session.situation, tariffs: tariffs, today: .today())
+        let row = ClaimFileRow(file: "request", line: 1, fields: fields)
+        let converted: ConvertedClaim
+        switch converter.convert(row) {
+        case .success(let c): converted = c
+        case .failure(let lineProblems):
+            throw ClaimCreationError(status: 422, code: "invalid_claim", message: "the claim breaks the rules",
+                                     problems: lineProblems.problems.map { .init(field: $0.field, reason: $0.reason) })
+        }
+        // Stored first (built), durably; then signed. The store looks for the reference again in its own transaction:
+        // a concurrent retry may have stored it since the check above.
+        var fse = converted.fse
         let id: ClaimID
         do {
-            // One request at a time from the reference check to the insert: the outbox's calls suspend, and the actor
-            // alone would then let a retry pass the check before the first request's claim is stored.
-            await enterStoring()
-            defer { leaveStoring() }
-            if let source {
-                do {
-                    if let existing = try await outbox.claim(source: source, billingNumber: billing) {
-                        return ClaimCreation(claim: existing, created: false, signaturePending: nil)
-                    }
-                } catch {
-                    throw ClaimCreationError(status: 500, code: "outbox", message: "reading the outbox: \(error)")
-                }
-            }
-            let converter = ClaimFileConverter(practitioner: session.situation, tariffs: tariffs, today: .today())
-            let row = ClaimFileRow(file: "request", line: 1, fields: fields)
-            let converted: ConvertedClaim
-            switch converter.convert(row) {
-            case .success(let c): converted = c
-            case .failure(let lineProblems):
-                throw ClaimCreationError(status: 422, code: "invalid_claim", message: "the claim breaks the rules",
-                                         problems: lineProblems.problems.map { .init(field: $0.field, reason: $0.reason) })
-            }
-            // Stored first (built), durably; then signed.
-            fse = converted.fse
-            do {
-                let number = try await outbox.reserve("invoice", count: 1, billingNumber: billing)
+            let built = fse
+            let careDate = fields["care_date"] ?? ""
+            let addition = try await outbox.addNumbered(billingNumber: billing, count: 1, source: source) { number in
                 guard let invoice = UInt32(exactly: number) else { throw Reason("invoice numbers exhausted") }
-                fse.invoiceNumber = invoice
-                id = try await outbox.add(NewClaim(
-                    billingNumber: billing, invoiceNumber: String(invoice), organism: fse.destination.description, careDate: fields["care_date"] ?? "",
-                    patientMasked: "\(fse.beneficiary.nir)", totalCents: Int64(fse.totals.total), amoCents: Int64(fse.totals.amo),
-                    fse: try fse.encoded(), source: source ?? "api"))
-            } catch {
-                throw ClaimCreationError(status: 500, code: "outbox", message: "storing the claim: \(error)")
+                var numbered = built
+                numbered.invoiceNumber = invoice
+                return [NewClaim(
+                    billingNumber: billing, invoiceNumber: String(invoice), organism: numbered.destination.description, careDate: careDate,
+                    patientMasked: "\(numbered.beneficiary.nir)", totalCents: Int64(numbered.totals.total), amoCents: Int64(numbered.totals.amo),
+                    fse: try numbered.encoded(), source: source ?? "api")]
             }
+            switch addition {
+            case .existing(let existing):
+                guard let record = try await outbox.claim(existing) else { throw Reason("claim \(existing) vanished") }
+                return ClaimCreation(claim: record, created: false, signaturePending: nil)
+            case .added(let ids, let first):
+                id = ids[0]
+                fse.invoiceNumber = UInt32(first)
+            }
+        } catch let error as ClaimCreationError {
+            throw error
+        } catch {
+            throw ClaimCreationError(status: 500, code: "outbox", message: "storing the claim: \(error)")
         }
         events.publish("claim.created", ["claim": "\(id)", "state": ClaimState.built.rawValue])
         var pending: String?
@@ -179,22 +187,6 @@ public actor ClaimService {
         // (signed), not already taken into a lot by the round that starts.
         if pending == nil { afterSigning() }
         return ClaimCreation(claim: record, created: true, signaturePending: pending)
-    }
-
-    /// Whether a request is between the reference check and the insert, and the requests waiting for it (in order).
-    private var storing = false
-    private var waitingToStore: [CheckedContinuation<Void, Never>] = []
-
-    private func enterStoring() async {
-        guard storing else {
-            storing = true
-            return
-        }
-        await withCheckedContinuation { waitingToStore.append($0) }
-    }
-
-    private func leaveStoring() {
-        if waitingToStore.isEmpty { storing = false } else { waitingToStore.removeFirst().resume() }
     }
 
     /// A JSON value as claim-file text: strings, integers, booleans; `acts` also as an array of strings.

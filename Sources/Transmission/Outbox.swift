@@ -158,25 +158,52 @@ public final class Outbox: Sendable {
     /// Refuses an invoice number already in the outbox for the same practitioner.
     @discardableResult
     public func add(_ claims: [NewClaim]) async throws -> [ClaimID] {
+        try await pool.write { db in try Self.insert(db, claims) }
+    }
+
+    /// What ``addNumbered(billingNumber:count:source:_:)`` did.
+    public enum NumberedAddition: Sendable, Equatable {
+        /// The claims were stored with invoice numbers from `firstInvoice` on; their ids in order.
+        case added(ids: [ClaimID], firstInvoice: Int64)
+        /// An FSE of the practitioner already came from the same source (a retried request): nothing stored.
+        case existing(ClaimID)
+    }
+
+    /// Reserves `count` invoice numbers of `billingNumber` and stores the claims `build` makes with the first of
+    /// them, all in one durable transaction. When `source` is given and an FSE of the practitioner already came
+    /// from it, stores nothing and answers that FSE (so concurrent retries of one request store it once).
+    public func addNumbered(
+        billingNumber: String, count: Int, source: String? = nil, _ build: @escaping @Sendable (_ firstInvoice: Int64) throws -> [NewClaim]
+    ) async throws -> NumberedAddition {
         try await pool.write { db in
-            let now = Date().timeIntervalSince1970
-            var ids: [ClaimID] = []
-            ids.reserveCapacity(claims.count)
-            for c in claims {
-                do {
-                    try db.execute(sql: """
-                        INSERT INTO claim (billing_number, invoice_number, organism, care_date, patient_masked, total_cents, amo_cents,
-                                           state, fse, source, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 'built', ?, ?, ?, ?)
-                        """, arguments: [c.billingNumber, c.invoiceNumber, c.organism, c.careDate, c.patientMasked, c.totalCents, c.amoCents,
-                                         Data(c.fse), c.source, now, now])
-                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                    throw Error("invoice \(c.invoiceNumber) of practitioner \(c.billingNumber) is already in the outbox")
-                }
-                ids.append(db.lastInsertedRowID)
+            if let source, let existing = try ClaimID.fetchOne(db, sql: """
+                SELECT id FROM claim WHERE source = ? AND billing_number = ? ORDER BY id LIMIT 1
+                """, arguments: [source, billingNumber]) {
+                return .existing(existing)
             }
-            return ids
+            let first = try Self.reserve(db, "invoice", count: count, billingNumber: billingNumber)
+            return .added(ids: try Self.insert(db, try build(first)), firstInvoice: first)
         }
+    }
+
+    static func insert(_ db: Database, _ claims: [NewClaim]) throws -> [ClaimID] {
+        let now = Date().timeIntervalSince1970
+        var ids: [ClaimID] = []
+        ids.reserveCapacity(claims.count)
+        for c in claims {
+            do {
+                try db.execute(sql: """
+                    INSERT INTO claim (billing_number, invoice_number, organism, care_date, patient_masked, total_cents, amo_cents,
+                                       state, fse, source, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'built', ?, ?, ?, ?)
+                    """, arguments: [c.billingNumber, c.invoiceNumber, c.organism, c.careDate, c.patientMasked, c.totalCents, c.amoCents,
+                                     Data(c.fse), c.source, now, now])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                throw Error("invoice \(c.invoiceNumber) of practitioner \(c.billingNumber) is already in the outbox")
+            }
+            ids.append(db.lastInsertedRowID)
+        }
+        return ids
     }
 
     /// Stores one built FSE.

@@ -116,20 +116,21 @@ enum Pipeline {
 
     static func store(_ claims: [ConvertedClaim], in outbox: Outbox, billingNumber: String) async throws -> [ClaimID] {
         guard !claims.isEmpty else { return [] }
-        let first = try await outbox.reserve("invoice", count: claims.count, billingNumber: billingNumber)
-        var records: [NewClaim] = []
-        records.reserveCapacity(claims.count)
-        for (offset, claim) in claims.enumerated() {
-            var fse = claim.fse
-            fse.invoiceNumber = UInt32(first + Int64(offset))
-            let reference = claim.row.fields["reference"].map { " \($0.prefix(32))" } ?? ""
-            records.append(NewClaim(
-                billingNumber: billingNumber, invoiceNumber: String(fse.invoiceNumber), organism: fse.destination.description,
-                careDate: claim.row.fields["care_date"] ?? "", patientMasked: "\(fse.beneficiary.nir)",
-                totalCents: Int64(fse.totals.total), amoCents: Int64(fse.totals.amo), fse: try fse.encoded(),
-                source: "\(claim.row.location)\(reference)"))
+        // Numbers reserved and FSEs stored in one durable transaction.
+        let addition = try await outbox.addNumbered(billingNumber: billingNumber, count: claims.count) { first in
+            try claims.enumerated().map { offset, claim in
+                var fse = claim.fse
+                fse.invoiceNumber = UInt32(first + Int64(offset))
+                let reference = claim.row.fields["reference"].map { " \($0.prefix(32))" } ?? ""
+                return NewClaim(
+                    billingNumber: billingNumber, invoiceNumber: String(fse.invoiceNumber), organism: fse.destination.description,
+                    careDate: claim.row.fields["care_date"] ?? "", patientMasked: "\(fse.beneficiary.nir)",
+                    totalCents: Int64(fse.totals.total), amoCents: Int64(fse.totals.amo), fse: try fse.encoded(),
+                    source: "\(claim.row.location)\(reference)")
+            }
         }
-        return try await outbox.add(records)
+        guard case .added(let ids, _) = addition else { return [] }
+        return ids
     }
 
     static func signBuilt(_ outbox: Outbox, signer: any ClaimSigner, billingNumber: String, output: Output) async throws {
