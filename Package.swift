@@ -159,7 +159,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TestSupport",
-            dependencies: ["ISO7816", "PCSC", "Gateway", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ISO7816", "PCSC", "Gateway", "VPCD", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/TestSupport",
             swiftSettings: strict
         ),

@@ -53,6 +53,9 @@ public final class VirtualSlot: @unchecked Sendable {
     /// pcscd notices a removal only by polling (about every 0.4 s): a card taken out and put back faster
     /// than that leaves pcscd with a card it believes removed and never sees again.
     public let minimumAbsence: Duration
+    /// The slot serves one connection only (connect mode): when it ends, whoever closed it (a removal, the
+    /// driver, pcscd restarting), the card is out and the slot stops instead of reconnecting.
+    public let singleConnection: Bool
     private let logger: Logger
     private let condition = NSCondition()
 
@@ -74,9 +77,13 @@ public final class VirtualSlot: @unchecked Sendable {
     private var communicationErrors = 0
     private var absentSince = Date()
 
-    public init(mode: Mode, minimumAbsence: Duration = .seconds(1), logger: Logger = Logger(label: "openvitale.vpcd")) {
+    public init(
+        mode: Mode, minimumAbsence: Duration = .seconds(1), singleConnection: Bool = false,
+        logger: Logger = Logger(label: "openvitale.vpcd")
+    ) {
         self.mode = mode
         self.minimumAbsence = minimumAbsence
+        self.singleConnection = singleConnection
         self.logger = logger
     }
 
@@ -266,6 +273,13 @@ public final class VirtualSlot: @unchecked Sendable {
             backoff = 0.05
             reportedFailure = false
             serveConnection(socket, card: card, generation: myGeneration)
+            if singleConnection {
+                locked {
+                    if generation == myGeneration { removeLocked() }
+                    running = false
+                }
+                return
+            }
         }
     }
 
