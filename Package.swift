@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Transmission",
             dependencies: [
-                "Claims",
+                "Claims", "DurableStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,9 +77,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "DurableStorage",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
-                "Claims",
+                "Claims", "DurableStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import DurableStorage
 import GRDB
 
 /// The gateway's durable storage: every lot received (with its ARL) and every RSP, in SQLite (WAL,
@@ -9,22 +10,13 @@ public final class GatewayStore: Sendable {
 
     /// Opens (creating when needed) the database at `path`.
     public init(path: String) throws {
-        try SecureFile.prepare(path: path)
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        config.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: config)
-        // GRDB turns WAL on after `prepareDatabase`, setting `synchronous = NORMAL` on the writer (a commit may then
-        // be lost on a power cut): set FULL again on the writer, outside a transaction, so every commit is synced.
-        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        pool = try DurableDatabase.open(path: path, busyTimeout: 10)
         try Self.migrator.migrate(pool)
     }
 
     /// SQLite's `synchronous` setting of the connection that writes (2 = FULL: every commit is synced to disk).
     public func writerSynchronousSetting() throws -> Int {
-        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+        try DurableDatabase.writerSynchronousSetting(pool)
     }
 
     static var migrator: DatabaseMigrator {
@@ -237,21 +229,5 @@ public final class GatewayStore: Sendable {
             arlId: row["id"], lotNumber: row["lot_number"], status: positive ? "positive" : "negative",
             code: row["code"], text: row["text"], organism: row["organism"], invoiceCount: row["invoice_count"],
             digest: Hex.encode(digest), receivedAt: Timestamps.iso8601(Date(timeIntervalSince1970: row["received_at"])))
-    }
-}
-
-/// Creates database files with mode 0600 before SQLite opens them (SQLite gives the WAL and shared-memory
-/// files the mode of the database file).
-enum SecureFile {
-    static func prepare(path: String) throws {
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot create \(path): \(String(cString: strerror(errno)))"])
-        }
-        fchmod(fd, 0o600)
-        close(fd)
-        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            chmod(path + suffix, 0o600)
-        }
     }
 }

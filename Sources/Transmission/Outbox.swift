@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import DurableStorage
 import GRDB
 import Logging
 
@@ -20,19 +21,9 @@ public final class Outbox: Sendable {
 
     /// Opens (creating when needed) the outbox at `path`.
     public init(path: String, logger: Logger = Logger(label: "openvitale.outbox")) throws {
-        try SecureFile.prepare(path: path)
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        config.busyMode = .timeout(30)
-        pool = try DatabasePool(path: path, configuration: config)
-        // GRDB turns WAL on after `prepareDatabase`, setting `synchronous = NORMAL` on the writer (a commit may then
-        // be lost on a power cut): set FULL again on the writer, outside a transaction, so every commit is synced.
-        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        pool = try DurableDatabase.open(path: path, busyTimeout: 30)
         self.logger = logger
         try Self.migrator.migrate(pool)
-        try SecureFile.prepare(path: path)
     }
 
     /// SQLite's `synchronous` setting of the connection that writes (2 = FULL: every commit is synced to disk).
@@ -496,22 +487,6 @@ public final class Outbox: Sendable {
                 if let state = LotState(rawValue: row["state"]) { lots[state] = row["n"] }
             }
             return OutboxSummary(claims: claims, lots: lots)
-        }
-    }
-}
-
-/// Creates database files with mode 0600 before SQLite opens them (SQLite gives the WAL and shared-memory
-/// files the mode of the database file).
-enum SecureFile {
-    static func prepare(path: String) throws {
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw Outbox.Error("cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        fchmod(fd, 0o600)
-        close(fd)
-        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-            chmod(path + suffix, 0o600)
         }
     }
 }
