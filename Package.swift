@@ -8,7 +8,6 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "OpenVitale",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vitale", targets: ["VitaleCommand"]),
         .executable(name: "vitaled", targets: ["VitaledCommand"]),
@@ -23,6 +22,7 @@ let package = Package(
         .library(name: "CPS", targets: ["CPS"]),
         .library(name: "Claims", targets: ["Claims"]),
         .library(name: "Transmission", targets: ["Transmission"]),
+        .library(name: "GatewayAPI", targets: ["GatewayAPI"]),
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "Daemon", targets: ["Daemon"]),
     ],
@@ -61,14 +61,16 @@ let package = Package(
         // MARK: Claims and transmission
         .target(
             name: "Claims",
-            dependencies: ["Vitale", "CPS", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Vitale", "CPS", "Secrets", .product(name: "Crypto", package: "swift-crypto")],
             resources: [],
             swiftSettings: strict
         ),
+        // The gateway's wire contract (docs/gateway-openapi.yaml), shared by the server and the client.
+        .target(name: "GatewayAPI", swiftSettings: strict),
         .target(
             name: "Transmission",
             dependencies: [
-                "Claims", "DurableStorage",
+                "Claims", "DurableStorage", "GatewayAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,6 +78,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Owner-only secret files (tokens, PIN, keys), read the same way by every program.
+        .target(name: "Secrets", swiftSettings: strict),
         .target(
             name: "DurableStorage",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -84,7 +88,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Claims", "DurableStorage",
+                "Claims", "DurableStorage", "GatewayAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,7 +99,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "PCSC", "Vitale", "CPS", "Claims", "Transmission",
+                "PCSC", "Vitale", "CPS", "Claims", "Transmission", "GatewayAPI", "Secrets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -127,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "FSESendCommand",
             dependencies: [
-                "PCSC", "CPS", "Claims", "Transmission",
+                "PCSC", "CPS", "Claims", "Transmission", "GatewayAPI", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -178,13 +182,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TransmissionTests",
-            dependencies: ["Transmission", "Gateway", "Claims", "PCSC", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Transmission", "Gateway", "GatewayAPI", "Claims", "PCSC", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Gateway", "TestSupport", "Transmission", "Claims", "Vitale", "CPS", "PCSC", "Emulator", "VPCD",
+                "Daemon", "Gateway", "GatewayAPI", "Secrets", "TestSupport", "Transmission", "Claims", "Vitale", "CPS", "PCSC", "Emulator", "VPCD",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,4 +1,5 @@
 import Foundation
+import Secrets
 import Hummingbird
 import Logging
 import NIOCore
@@ -74,7 +75,7 @@ public struct ClaimView: Sendable, Equatable, Codable {
     public var source: String?
 
     init(_ r: ClaimRecord) {
-        id = r.id
+        id = r.id.rawValue
         invoiceNumber = r.invoiceNumber
         billingNumber = r.billingNumber
         organism = r.organism

@@ -145,17 +145,8 @@ public actor ClaimService {
         var fse = converted.fse
         let id: ClaimID
         do {
-            let built = fse
-            let careDate = fields["care_date"] ?? ""
-            let addition = try await outbox.addNumbered(billingNumber: billing, count: 1, source: source) { number in
-                guard let invoice = UInt32(exactly: number) else { throw Reason("invoice numbers exhausted") }
-                var numbered = built
-                numbered.invoiceNumber = invoice
-                return [NewClaim(
-                    billingNumber: billing, invoiceNumber: String(invoice), organism: numbered.destination.description, careDate: careDate,
-                    patientMasked: "\(numbered.beneficiary.nir)", totalCents: Int64(numbered.totals.total), amoCents: Int64(numbered.totals.amo),
-                    fse: try numbered.encoded(), source: source ?? "api")]
-            }
+            let addition = try await outbox.addPriced([PricedClaim(fse: fse, careDate: fields["care_date"] ?? "", source: source ?? "api")],
+                                                      billingNumber: billing, retryOf: source)
             switch addition {
             case .existing(let existing):
                 guard let record = try await outbox.claim(existing) else { throw Reason("claim \(existing) vanished") }

@@ -1,5 +1,6 @@
 import Claims
 import Foundation
+import Secrets
 import Hummingbird
 import Logging
 import NIOCore
@@ -227,7 +228,7 @@ public final class Daemon: Sendable {
             guard let raw = context.parameters.get("id"), let id = Int64(raw) else {
                 return APIResponse.problem(.badRequest, "bad_request", "the claim id must be an integer")
             }
-            guard let claim = try await self.outbox.claim(id) else {
+            guard let claim = try await self.outbox.claim(ClaimID(rawValue: id)) else {
                 return APIResponse.problem(.notFound, "not_found", "no claim \(id) in the outbox")
             }
             return APIResponse.json(.ok, ClaimView(claim))

@@ -1,4 +1,6 @@
+import Claims
 import Foundation
+import GatewayAPI
 import Logging
 import ServiceLifecycle
 import Transmission
@@ -27,12 +29,9 @@ public struct SendRoundReport: Sendable, Equatable, Codable {
 /// Where the sender gets the CPS's help: signing FSEs left unsigned and assembling signed lots. Both need the
 /// practitioner's session (CPS present, PIN verified); without it, lots already assembled are still sent.
 public protocol SigningSource: Sendable {
-    /// The practitioner's numéro de facturation of the open session, or nil when there is none.
-    func sessionBillingNumber() async -> String?
-    /// Signs FSEs stored as built (e.g. the CPS was pulled out during the signature); returns how many.
-    func signPendingFSEs(in outbox: Outbox) async throws -> Int
-    /// A lot assembler signing with the CPS, or nil when no session is open.
-    func lotAssembler() async -> (any LotAssembler)?
+    /// The open session's numéro de facturation (as the outbox stores it), its signer, and whether it may sign
+    /// lots; nil when no session is open.
+    func currentSigner() async -> (billingNumber: String, signer: any ClaimSigner, maySignLot: Bool)?
 }
 
 /// Sends lots from the outbox to the insurer gateway in the background, on a schedule and on demand, and
@@ -119,20 +118,17 @@ public final class OutboxSender: Service, Sendable {
             let finished = report
             status.withLock { $0.lastRound = finished; $0.rounds += 1 }
         }
-        do {
-            report.signed = try await signing.signPendingFSEs(in: outbox)
-        } catch {
-            report.error = "signing FSEs: \(error)"
-            logger.warning("signing pending FSEs failed", metadata: ["error": "\(error)"])
-        }
-        let sessionBilling = await signing.sessionBillingNumber()
-        if let sessionBilling, let assembler = await signing.lotAssembler() {
-            let t = transmitter(for: sessionBilling, client: client)
+        let session = await signing.currentSigner()
+        let sessionBilling = session?.billingNumber
+        if let session {
             do {
-                report.lotsAssembled = try await t.assembleLots(with: assembler, maxFSEsPerLot: configuration.maxFSEsPerLot).count
+                let prepared = try await transmitter(for: session.billingNumber, client: client).prepareLots(
+                    signer: session.signer, limits: lotLimits, assembleLots: session.maySignLot)
+                report.signed = prepared.signed
+                report.lotsAssembled = prepared.assembled.count
             } catch {
-                report.error = "assembling lots: \(error)"
-                logger.warning("assembling lots failed; they stay numbered and are assembled again next round", metadata: ["error": "\(error)"])
+                report.error = "preparing lots: \(error)"
+                logger.warning("signing FSEs or assembling lots failed; what was numbered is assembled again next round", metadata: ["error": "\(error)"])
             }
         }
         guard let client else { return report }
@@ -147,30 +143,33 @@ public final class OutboxSender: Service, Sendable {
         for billing in billingNumbers.sorted() {
             let t = transmitter(for: billing, client: client)
             do {
-                let sent = try await t.sendPending { event in
-                    switch event {
-                    case .sending: break
-                    case .failed(let lot, let reason, let retryIn):
+                let followed = try await t.sendAndFollow { roundEvent in
+                    switch roundEvent {
+                    case .lot(.failed(let lot, let reason, let retryIn)):
                         self.events.publish("lot.failed", ["lot": "\(lot)", "reason": reason, "retryInMs": retryIn.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "next round"])
-                    case .answered(let lot, let arl, let count):
+                    case .lot(.answered(let lot, let arl, let count)):
                         self.status.withLock { $0.lastContact = Timestamp.now() }
-                        self.events.publish("lot.answered", ["lot": "\(lot)", "status": arl.status, "code": arl.code, "fse": "\(count)"])
+                        self.events.publish("lot.answered", ["lot": "\(lot)", "status": arl.status.rawValue, "code": arl.code.rawValue, "fse": "\(count)"])
+                    case .returns(let r):
+                        self.status.withLock { $0.lastContact = Timestamp.now() }
+                        if r.paid + r.rejected > 0 {
+                            self.events.publish("returns", ["paid": "\(r.paid)", "rejected": "\(r.rejected)", "paidCents": "\(r.paidCents)"])
+                        }
+                    case .lot(.sending), .signed, .assembled:
+                        break
                     }
                 }
+                let sent = followed.sent
                 report.lotsAcknowledged += sent.acknowledged.count
                 report.lotsRefused += sent.refused.count
                 report.lotsPending += sent.pending.count
                 if let last = sent.pending.last?.lastError { report.error = last }
                 if sent.unauthorized { report.error = "the gateway refused the daemon's token (401): check gateway.tokenFile" }
-                if try await !outbox.claims(in: [.sent, .acknowledged], billingNumber: billing, limit: 1).isEmpty {
-                    let r = try await t.fetchReturns()
-                    status.withLock { $0.lastContact = Timestamp.now() }
+                if let r = followed.returns {
                     report.paid += r.paid
                     report.rejected += r.rejected
-                    if r.paid + r.rejected > 0 {
-                        events.publish("returns", ["paid": "\(r.paid)", "rejected": "\(r.rejected)", "paidCents": "\(r.paidCents)"])
-                    }
                 }
+                if let error = followed.returnsError { throw error }
             } catch is CancellationError {
                 report.error = "cancelled"
                 return report
@@ -187,6 +186,9 @@ public final class OutboxSender: Service, Sendable {
         }
         return report
     }
+
+    /// The lot format's limits, with at most ``DaemonConfiguration/maxFSEsPerLot`` FSEs per lot.
+    var lotLimits: LotLimits { LotLimits.standard.capped(atFSEs: configuration.maxFSEsPerLot) }
 
     func transmitter(for billingNumber: String, client: GatewayClient?) -> Transmitter {
         let retry = RetryPolicy(initialDelay: .milliseconds(200), maxDelay: .seconds(10), multiplier: 2,

@@ -48,15 +48,8 @@ public final class SessionStore: Sendable {
 struct SessionSigning: SigningSource {
     let sessions: SessionStore
 
-    func sessionBillingNumber() async -> String? { sessions.session?.billingNumber }
-
-    func signPendingFSEs(in outbox: Outbox) async throws -> Int {
-        guard let session = sessions.session else { return 0 }
-        return try await outbox.signBuiltFSEs(billingNumber: session.billingNumber, with: session.signer)
-    }
-
-    func lotAssembler() async -> (any LotAssembler)? {
-        guard let session = sessions.session, session.situation.maySignLot else { return nil }
-        return ClaimsLotAssembler(signer: session.signer)
+    func currentSigner() async -> (billingNumber: String, signer: any ClaimSigner, maySignLot: Bool)? {
+        guard let session = sessions.session else { return nil }
+        return (session.billingNumber, session.signer, session.situation.maySignLot)
     }
 }

@@ -1,5 +1,6 @@
 import Claims
 import Foundation
+import GatewayAPI
 
 /// The gateway's ``LotProcessor`` for the project's own lot format (docs/fse-format.md): decodes and verifies
 /// a lot with Claims' ``LotDecoder`` and adjudicates each FSE with Claims' pricing rules (``ClaimPricer``).
@@ -66,7 +67,7 @@ public struct ClaimsLotProcessor: LotProcessor {
         case .noTariffOnDate(_, let code, _): return .unknownAct("\(code) (no tariff on the act date)")
         case .actDateOutsideRights(_, let date): return .rightsClosed("act dated \(date)")
         case .invalidNIR: return .nirKey
-        default: return RejectionReason(code: "INVALID_CLAIM", text: error.description)
+        default: return RejectionReason(code: .invalidClaim, text: error.description)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 import Hummingbird
 import Logging
 import NIOCore
@@ -61,45 +62,45 @@ public struct InsurerGateway: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: FaultMiddleware(faults: faults))
         router.add(middleware: MethodMiddleware())
-        router.get("/v1/health") { _, _ in
-            json(.ok, ["status": "ok"])
+        router.get(RouterPath(GatewayPaths.Route.health)) { _, _ in
+            json(.ok, HealthBody())
         }
-        let api = router.group("/v1").add(middleware: AuthenticationMiddleware(registry: configuration.registry))
-        api.post("/lots") { request, context in try await submit(request, context) }
-        api.get("/lots/:lotNumber/arl") { _, context in
+        let api = router.group(RouterPath(GatewayPaths.Route.version)).add(middleware: AuthenticationMiddleware(registry: configuration.registry))
+        api.post(RouterPath(GatewayPaths.Route.lots)) { request, context in try await submit(request, context) }
+        api.get(RouterPath(GatewayPaths.Route.lotARL)) { _, context in
             let practitioner = try context.requirePractitioner()
             guard let raw = context.parameters.get("lotNumber"), let number = Int64(raw), number >= 0 else {
-                return problem(.badRequest, "bad_request", "lotNumber must be a non-negative integer")
+                return problem(.badRequest, .badRequest, "lotNumber must be a non-negative integer")
             }
             guard let arl = try await store.arl(practitioner: practitioner.billingNumber, lotNumber: number) else {
-                return problem(.notFound, "not_found", "no lot \(number) received from this practitioner")
+                return problem(.notFound, .notFound, "no lot \(number) received from this practitioner")
             }
             return json(.ok, arl)
         }
-        api.get("/arl/:arlId") { _, context in
+        api.get(RouterPath(GatewayPaths.Route.arl)) { _, context in
             let practitioner = try context.requirePractitioner()
             guard let raw = context.parameters.get("arlId"), let id = Int64(raw), id >= 0 else {
-                return problem(.badRequest, "bad_request", "arlId must be a non-negative integer")
+                return problem(.badRequest, .badRequest, "arlId must be a non-negative integer")
             }
             guard let arl = try await store.arl(practitioner: practitioner.billingNumber, id: id) else {
-                return problem(.notFound, "not_found", "no ARL \(id) for this practitioner")
+                return problem(.notFound, .notFound, "no ARL \(id) for this practitioner")
             }
             return json(.ok, arl)
         }
-        api.get("/returns") { request, context in
+        api.get(RouterPath(GatewayPaths.Route.returns)) { request, context in
             let practitioner = try context.requirePractitioner()
             let query = request.uri.queryParameters
             var after: Int64 = 0
-            var limit = 500
+            var limit = GatewayPaths.defaultReturnsLimit
             if let raw = query["after"] {
                 guard let value = Int64(String(raw)), value >= 0 else {
-                    return problem(.badRequest, "bad_request", "after must be a non-negative integer")
+                    return problem(.badRequest, .badRequest, "after must be a non-negative integer")
                 }
                 after = value
             }
             if let raw = query["limit"] {
-                guard let value = Int(String(raw)), (1...1000).contains(value) else {
-                    return problem(.badRequest, "bad_request", "limit must be an integer from 1 to 1000")
+                guard let value = Int(String(raw)), (1...GatewayPaths.maximumReturnsLimit).contains(value) else {
+                    return problem(.badRequest, .badRequest, "limit must be an integer from 1 to \(GatewayPaths.maximumReturnsLimit)")
                 }
                 limit = value
             }
@@ -120,10 +121,10 @@ public struct InsurerGateway: Sendable {
         do {
             body = try await request.collectBody(upTo: configuration.maxLotBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return problem(.contentTooLarge, "too_large", "a lot is at most \(configuration.maxLotBytes) bytes")
+            return problem(.contentTooLarge, .tooLarge, "a lot is at most \(configuration.maxLotBytes) bytes")
         }
         guard body.readableBytes > 0 else {
-            return problem(.badRequest, "bad_request", "the request body must be a lot (application/octet-stream), not empty")
+            return problem(.badRequest, .badRequest, "the request body must be a lot (application/octet-stream), not empty")
         }
         let bytes = Array(buffer: body)
         let now = Date()
@@ -133,7 +134,7 @@ public struct InsurerGateway: Sendable {
             .init(practitioner: practitioner.billingNumber, bytes: bytes, verdict: verdict, receivedAt: now),
             processingDelay: configuration.processingDelay, paymentDelayDays: configuration.paymentDelayDays,
             midWrite: { if crash { FaultState.crashNow() } })
-        let (status, arl): (HTTPResponse.Status, ARLMessage)
+        let (status, arl): (HTTPResponse.Status, ARL)
         switch result {
         case .stored(let a): (status, arl) = (.created, a)
         case .replayed(let a): (status, arl) = (.ok, a)
@@ -207,7 +208,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               let practitioner = registry.practitioner(forToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
         else {
-            var response = problem(.unauthorized, "unauthorized", "a registered practitioner's bearer token is required")
+            var response = problem(.unauthorized, .unauthorized, "a registered practitioner's bearer token is required")
             response.headers[.wwwAuthenticate] = "Bearer realm=\"openvitale-insurer-gateway\""
             return response
         }
@@ -234,7 +235,7 @@ struct MethodMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let allowed = Self.allowed(request.uri.path), !allowed.contains(request.method) {
-            var response = problem(.methodNotAllowed, "method_not_allowed", "\(request.method) is not defined on \(request.uri.path)")
+            var response = problem(.methodNotAllowed, .methodNotAllowed, "\(request.method) is not defined on \(request.uri.path)")
             response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
             return response
         }
@@ -250,7 +251,7 @@ struct FaultMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
         if faults.shouldAnswerUnavailable() {
-            var response = problem(.serviceUnavailable, "unavailable", "the insurer is unavailable (injected fault)")
+            var response = problem(.serviceUnavailable, .unavailable, "the insurer is unavailable (injected fault)")
             response.headers[.retryAfter] = "1"
             return response
         }
@@ -334,6 +335,6 @@ func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
-func problem(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-    json(status, ErrorMessage(error: code, message: message))
+func problem(_ status: HTTPResponse.Status, _ code: GatewayErrorCode, _ message: String) -> Response {
+    json(status, ErrorBody(error: code, message: message))
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import DurableStorage
 import GRDB
+import GatewayAPI
 
 /// The gateway's durable storage: every lot received (with its ARL) and every RSP, in SQLite (WAL,
 /// synchronous FULL, file mode 0600).
@@ -74,9 +75,9 @@ public final class GatewayStore: Sendable {
     /// What ``record(_:)`` did.
     public enum RecordResult: Sendable {
         /// A new receipt was stored with this ARL.
-        case stored(ARLMessage)
+        case stored(ARL)
         /// The same bytes were already received from this practitioner: their ARL, unchanged.
-        case replayed(ARLMessage)
+        case replayed(ARL)
     }
 
     /// A lot received, ready to store.
@@ -96,7 +97,7 @@ public final class GatewayStore: Sendable {
         let digest = Array(SHA256.hash(data: lot.bytes))
         return try await pool.write { db -> RecordResult in
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM receipt WHERE practitioner = ? AND digest = ?", arguments: [lot.practitioner, Data(digest)]) {
-                return .replayed(Self.arl(row))
+                return .replayed(try Self.arl(row))
             }
             var verdict = lot.verdict
             if case .success(let processed) = verdict,
@@ -114,8 +115,8 @@ public final class GatewayStore: Sendable {
             case .success(let processed):
                 try db.execute(sql: """
                     INSERT INTO receipt (practitioner, digest, lot_number, organism, positive, code, text, invoice_count, received_at, size, bytes)
-                    VALUES (?, ?, ?, ?, 1, 'ACCEPTED', ?, ?, ?, ?, ?)
-                    """, arguments: [lot.practitioner, Data(digest), processed.lotNumber, processed.organism,
+                    VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [lot.practitioner, Data(digest), processed.lotNumber, processed.organism, ARLCode.accepted.rawValue,
                                      "lot \(processed.lotNumber) received: \(processed.invoices.count) FSE", processed.invoices.count,
                                      receivedAt, lot.bytes.count, Data(lot.bytes)])
                 let receiptID = db.lastInsertedRowID
@@ -139,19 +140,19 @@ public final class GatewayStore: Sendable {
                     case .rejected(let r): (paid, paidCents, reason) = (false, 0, r)
                     }
                     try insertRSP.execute(arguments: [receiptID, lot.practitioner, processed.lotNumber, invoice.invoiceNumber, processed.organism,
-                                         paid, invoice.claimedCents, paidCents, paid ? paymentDate : nil, reason?.code, reason?.text, available])
+                                         paid, invoice.claimedCents, paidCents, paid ? paymentDate : nil, reason?.code.rawValue, reason?.text, available])
                 }
             }
             guard let receipt = try Row.fetchOne(db, sql: "SELECT * FROM receipt WHERE practitioner = ? AND digest = ?", arguments: [lot.practitioner, Data(digest)]) else {
                 throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "receipt vanished inside its own transaction")
             }
-            return .stored(Self.arl(receipt))
+            return .stored(try Self.arl(receipt))
         }
     }
 
     /// The ARL of the lot `lotNumber` of `practitioner`: the accepted one when there is one, otherwise the
     /// latest refusal naming that number.
-    public func arl(practitioner: String, lotNumber: Int64) async throws -> ARLMessage? {
+    public func arl(practitioner: String, lotNumber: Int64) async throws -> ARL? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT * FROM receipt WHERE practitioner = ? AND lot_number = ? ORDER BY positive DESC, id DESC LIMIT 1
@@ -160,7 +161,7 @@ public final class GatewayStore: Sendable {
     }
 
     /// The ARL with identifier `id`, if it belongs to `practitioner`.
-    public func arl(practitioner: String, id: Int64) async throws -> ARLMessage? {
+    public func arl(practitioner: String, id: Int64) async throws -> ARL? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM receipt WHERE practitioner = ? AND id = ?", arguments: [practitioner, id]).map(Self.arl)
         }
@@ -172,12 +173,12 @@ public final class GatewayStore: Sendable {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT * FROM rsp WHERE practitioner = ? AND sequence > ? AND available_at <= ? ORDER BY sequence LIMIT ?
                 """, arguments: [practitioner, cursor, now.timeIntervalSince1970, limit])
-            let returns = rows.map { row in
-                RSPMessage(
+            let returns = try rows.map { row in
+                RSP(
                     sequence: row["sequence"], lotNumber: row["lot_number"], invoiceNumber: row["invoice_number"],
-                    organism: row["organism"], status: (row["paid"] as Bool) ? "paid" : "rejected",
+                    organism: row["organism"], status: (row["paid"] as Bool) ? .paid : .rejected,
                     claimedCents: row["claimed_cents"], paidCents: row["paid_cents"], paymentDate: row["payment_date"],
-                    reasonCode: row["reason_code"], reasonText: row["reason_text"])
+                    reasonCode: try Self.stored(RejectionCode.self, row["reason_code"], column: "rsp.reason_code"), reasonText: row["reason_text"])
             }
             return ReturnsPage(returns: returns, nextCursor: returns.last?.sequence ?? cursor)
         }
@@ -222,12 +223,29 @@ public final class GatewayStore: Sendable {
         }
     }
 
-    static func arl(_ row: Row) -> ARLMessage {
+    static func arl(_ row: Row) throws -> ARL {
         let positive: Bool = row["positive"]
         let digest: Data = row["digest"]
-        return ARLMessage(
-            arlId: row["id"], lotNumber: row["lot_number"], status: positive ? "positive" : "negative",
-            code: row["code"], text: row["text"], organism: row["organism"], invoiceCount: row["invoice_count"],
+        let rawCode: String = row["code"]
+        guard let code = ARLCode(rawValue: rawCode) else { throw CorruptValue(column: "receipt.code", value: rawCode) }
+        return ARL(
+            arlId: row["id"], lotNumber: row["lot_number"], status: positive ? .positive : .negative,
+            code: code, text: row["text"], organism: row["organism"], invoiceCount: row["invoice_count"],
             digest: Hex.encode(digest), receivedAt: Timestamps.iso8601(Date(timeIntervalSince1970: row["received_at"])))
+    }
+
+    /// A stored code this version does not know: the store was written by something else, or damaged.
+    public struct CorruptValue: Error, CustomStringConvertible, Sendable {
+        /// `table.column`.
+        public var column: String
+        /// The value found (a code, never personal data).
+        public var value: String
+        public var description: String { "the gateway store holds '\(value.prefix(40))' in \(column), which is not a known code" }
+    }
+
+    static func stored<T: RawRepresentable>(_ type: T.Type, _ raw: String?, column: String) throws -> T? where T.RawValue == String {
+        guard let raw else { return nil }
+        guard let value = T(rawValue: raw) else { throw CorruptValue(column: column, value: raw) }
+        return value
     }
 }

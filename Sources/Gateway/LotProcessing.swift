@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 
 /// The seam between the gateway and the claim rules: decodes a lot, checks its signatures and adjudicates
 /// each FSE (feuille de soins électronique) it carries.
@@ -66,27 +67,27 @@ public struct InvoiceDecision: Sendable, Equatable {
 
 /// Why an FSE is rejected (motif de rejet), as code and text. The codes are the project's own.
 public struct RejectionReason: Sendable, Equatable, Hashable {
-    /// Stable machine code, e.g. `RIGHTS_CLOSED`.
-    public var code: String
+    /// Stable machine code, e.g. ``RejectionCode/rightsClosed``.
+    public var code: RejectionCode
     /// Human-readable explanation, without personal data.
     public var text: String
 
-    public init(code: String, text: String) {
+    public init(code: RejectionCode, text: String) {
         self.code = code
         self.text = text
     }
 
     /// The beneficiary's rights were not open on the care date.
-    public static func rightsClosed(_ detail: String) -> Self { .init(code: "RIGHTS_CLOSED", text: "rights not open on the care date: \(detail)") }
+    public static func rightsClosed(_ detail: String) -> Self { .init(code: .rightsClosed, text: "rights not open on the care date: \(detail)") }
     /// The NIR key (clé) does not match the NIR.
-    public static let nirKey = Self(code: "NIR_KEY", text: "the NIR key does not match the NIR")
+    public static let nirKey = Self(code: .nirKey, text: "the NIR key does not match the NIR")
     /// An act code is not in the tariff.
-    public static func unknownAct(_ code: String) -> Self { .init(code: "UNKNOWN_ACT", text: "unknown act code \(code)") }
+    public static func unknownAct(_ code: String) -> Self { .init(code: .unknownAct, text: "unknown act code \(code)") }
     /// The amounts in the FSE disagree with the tariff or with each other.
-    public static func inconsistentAmounts(_ detail: String) -> Self { .init(code: "INCONSISTENT_AMOUNTS", text: "inconsistent amounts: \(detail)") }
+    public static func inconsistentAmounts(_ detail: String) -> Self { .init(code: .inconsistentAmounts, text: "inconsistent amounts: \(detail)") }
     /// The invoice number was already received in another lot from the same practitioner.
     public static func duplicateInvoice(lotNumber: Int64) -> Self {
-        .init(code: "DUPLICATE_INVOICE", text: "invoice already received in lot \(lotNumber)")
+        .init(code: .duplicateInvoice, text: "invoice already received in lot \(lotNumber)")
     }
 }
 
@@ -105,19 +106,6 @@ public struct LotRefusal: Error, Sendable, Equatable {
         self.lotNumber = lotNumber
     }
 
-    /// The reasons a lot is refused.
-    public enum Code: String, Sendable, Codable, CaseIterable {
-        /// The bytes are not a well-formed lot (truncated, oversized, bad counts or totals).
-        case malformed = "MALFORMED"
-        /// A lot or FSE signature does not verify with the registered key.
-        case badSignature = "BAD_SIGNATURE"
-        /// The lot's sender is not a registered practitioner.
-        case unregisteredSender = "UNREGISTERED_SENDER"
-        /// The lot's sender is registered but is not the authenticated practitioner.
-        case senderMismatch = "SENDER_MISMATCH"
-        /// The lot's creation date is in the future.
-        case futureDate = "FUTURE_DATE"
-        /// The lot number was already accepted with different content.
-        case lotNumberReused = "LOT_NUMBER_REUSED"
-    }
+    /// The reasons a lot is refused (the wire contract's ``LotRefusalCode``).
+    public typealias Code = LotRefusalCode
 }

@@ -1,6 +1,8 @@
+import GRDB
+
 /// Where an FSE (feuille de soins électronique) stands in the outbox. States only move forward, in this order,
 /// except that a refused FSE may be put back to ``signed`` to go in a new lot.
-public enum ClaimState: String, Sendable, Codable, CaseIterable, Comparable {
+public enum ClaimState: String, Sendable, Codable, CaseIterable, Comparable, DatabaseValueConvertible {
     /// Built and stored, not yet signed by the CPS.
     case built
     /// Signed by the CPS, waiting for a lot.
@@ -26,7 +28,7 @@ public enum ClaimState: String, Sendable, Codable, CaseIterable, Comparable {
 }
 
 /// Where a lot stands in the outbox.
-public enum LotState: String, Sendable, Codable, CaseIterable {
+public enum LotState: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
     /// Number allocated and FSEs chosen; its bytes are being built and signed.
     case assembling
     /// Bytes built, signed and stored; ready to send.

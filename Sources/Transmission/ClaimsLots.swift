@@ -13,7 +13,7 @@ public enum OutboxFSE {
 
     /// The signed FSE stored as `bytes`.
     public static func signedFSE(_ bytes: [UInt8]) throws -> SignedFSE {
-        guard bytes.count > ClaimSignature.byteCount else { throw Outbox.Error("stored signed FSE too short (\(bytes.count) bytes)") }
+        guard bytes.count > ClaimSignature.byteCount else { throw Outbox.Error(.corruptRecord, "stored signed FSE too short (\(bytes.count) bytes)") }
         let split = bytes.count - ClaimSignature.byteCount
         return SignedFSE(fse: try FSE(decoding: bytes[..<split]), signature: try ClaimSignature(rawRepresentation: bytes[split...]))
     }
@@ -30,9 +30,9 @@ public struct ClaimsLotAssembler: LotAssembler {
 
     public func assemble(_ request: LotRequest) async throws -> [UInt8] {
         let invoices = try request.fses.map { try OutboxFSE.signedFSE($0.signedFSE) }
-        guard let first = invoices.first else { throw Outbox.Error("lot \(request.lotNumber) has no FSE") }
-        guard let number = UInt32(exactly: request.lotNumber), number >= 1, number <= LotNumberStore.maximum else {
-            throw Outbox.Error("lot number \(request.lotNumber) out of range")
+        guard let first = invoices.first else { throw Outbox.Error(.corruptRecord, "lot \(request.lotNumber) has no FSE") }
+        guard let number = UInt32(exactly: request.lotNumber) else {
+            throw Outbox.Error(.corruptRecord, "lot number \(request.lotNumber) out of range")
         }
         let sender = try BillingNumber(request.billingNumber)
         let date = now()
@@ -44,10 +44,7 @@ public struct ClaimsLotAssembler: LotAssembler {
             creationTime: UInt32(c.hour! * 10000 + c.minute! * 100 + c.second!), destination: first.fse.destination,
             count: invoices.count, signer: signer.identity)
         var encoder = LotEncoder()
-        let digest = try encoder.encodeUnsigned(header: header, invoices: invoices, indices: invoices.indices)
-        let signature = try await signer.sign(digest: digest, purpose: .lot)
-        encoder.appendSignature(signature)
-        return encoder.buffer
+        return try await encoder.signedLot(header: header, invoices: invoices, signer: signer).bytes
     }
 }
 
@@ -74,5 +71,42 @@ extension Outbox {
         done += batch.count
         if !built.isEmpty { progress(done, built.count) }
         return done
+    }
+}
+
+/// A priced FSE (Claims' model) on its way into the outbox: the one claim intake of `fse-send` and `vitaled`.
+public struct PricedClaim: Sendable {
+    /// The FSE, priced and checked; its invoice number is given when it is stored.
+    public var fse: FSE
+    /// The care date as the claim gave it (`yyyy-MM-dd`), for reports.
+    public var careDate: String
+    /// Where it came from (a file line, an API reference), stored with it.
+    public var source: String?
+
+    public init(fse: FSE, careDate: String, source: String?) {
+        self.fse = fse
+        self.careDate = careDate
+        self.source = source
+    }
+}
+
+extension Outbox {
+    /// Gives `claims` the practitioner's next invoice numbers (numéros de facture) and stores them built, encoded in
+    /// Claims' format, in one durable transaction. When `retryOf` names a source already stored for the
+    /// practitioner, stores nothing and answers that FSE (a retried request is stored once).
+    public func addPriced(_ claims: [PricedClaim], billingNumber: String, retryOf: String? = nil) async throws -> NumberedAddition {
+        try await addNumbered(billingNumber: billingNumber, count: claims.count, source: retryOf) { first in
+            try claims.enumerated().map { offset, claim in
+                guard let invoice = UInt32(exactly: first + Int64(offset)) else {
+                    throw Outbox.Error(.corruptRecord, "invoice numbers of practitioner \(billingNumber) exhausted")
+                }
+                var fse = claim.fse
+                fse.invoiceNumber = invoice
+                return NewClaim(
+                    billingNumber: billingNumber, invoiceNumber: String(invoice), organism: fse.destination.description,
+                    careDate: claim.careDate, patientMasked: "\(fse.beneficiary.nir)", totalCents: Int64(fse.totals.total),
+                    amoCents: Int64(fse.totals.amo), fse: try fse.encoded(), source: claim.source)
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayAPI
 import NIOCore
 import NIOHTTP1
 
-/// The HTTP client of the insurer gateway (docs/gateway-openapi.yaml), over AsyncHTTPClient.
+/// The HTTP client of the insurer gateway (docs/gateway-openapi.yaml, the wire types of ``GatewayAPI``), over
+/// AsyncHTTPClient.
 public struct GatewayClient: Sendable {
     /// The gateway's base URL, e.g. `http://127.0.0.1:8443`.
     public let baseURL: String
@@ -28,52 +30,73 @@ public struct GatewayClient: Sendable {
         self.httpClient = httpClient
     }
 
-    /// Why a request to the gateway failed.
-    public enum Failure: Error, CustomStringConvertible, Sendable {
-        /// Worth retrying: connection refused or dropped, timeout, 5xx, 429.
-        case transient(String)
-        /// Not worth retrying as is: 4xx, an unreadable answer.
-        case permanent(String)
+    /// Why a request to the gateway failed: the HTTP status when the gateway answered, never a message to parse.
+    public enum Failure: Error, CustomStringConvertible, Sendable, Equatable {
+        /// No answer: connection refused or dropped, timeout (`request` is `METHOD /path`).
+        case unreachable(request: String, reason: String)
+        /// The gateway answered with a status the call does not accept, and its error body when it sent one.
+        case status(UInt, request: String, body: ErrorBody?)
+        /// A success status whose body is not what the API defines.
+        case unreadableAnswer(request: String, reason: String)
 
-        public var description: String {
+        /// The HTTP status of the answer, when there was one.
+        public var httpStatus: UInt? {
+            if case .status(let code, _, _) = self { code } else { nil }
+        }
+
+        /// Worth retrying: no answer, 5xx, 429 or 408. Everything else would fail the same way again.
+        public var isTransient: Bool {
             switch self {
-            case .transient(let s): "transient: \(s)"
-            case .permanent(let s): "permanent: \(s)"
+            case .unreachable: true
+            case .status(let code, _, _): code >= 500 || code == 429 || code == 408
+            case .unreadableAnswer: false
             }
         }
 
-        public var isTransient: Bool { if case .transient = self { true } else { false } }
+        /// True when the gateway refused the credentials (401).
+        public var isUnauthorized: Bool { httpStatus == 401 }
+
+        /// `transient: …` or `permanent: …`, for reports and logs (no personal data: the gateway's messages have none).
+        public var description: String {
+            let detail: String = switch self {
+            case .unreachable(let request, let reason): "\(request): \(reason)"
+            case .status(let code, let request, let body): "\(code) on \(request): \(body?.message ?? "no error body")"
+            case .unreadableAnswer(let request, let reason): "unreadable answer to \(request): \(reason)"
+            }
+            return (isTransient ? "transient: " : "permanent: ") + detail
+        }
     }
 
     /// Submits a lot and returns its ARL (positive or negative).
     public func submit(lot bytes: [UInt8]) async throws(Failure) -> ARL {
-        var request = HTTPClientRequest(url: baseURL + "/v1/lots")
+        var request = HTTPClientRequest(url: baseURL + GatewayPaths.lots)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.body = .bytes(ByteBuffer(bytes: bytes))
-        return try await send(request, as: ARL.self, accept: [200, 201])
+        return try await send(request, path: GatewayPaths.lots, as: ARL.self, accept: [200, 201])
     }
 
-    /// The ARL of a lot number, or nil when the gateway never received it.
+    /// The ARL of a lot number, or nil when the gateway never received it (404).
     public func arl(lotNumber: Int64) async throws(Failure) -> ARL? {
-        let request = HTTPClientRequest(url: baseURL + "/v1/lots/\(lotNumber)/arl")
+        let path = GatewayPaths.lotARL(lotNumber)
         do {
-            return try await send(request, as: ARL.self, accept: [200])
-        } catch .permanent(let message) where message.hasPrefix("404") {
+            return try await send(HTTPClientRequest(url: baseURL + path), path: path, as: ARL.self, accept: [200])
+        } catch where error.httpStatus == 404 {
             return nil
         }
     }
 
     /// Returns (RSP) after `cursor`.
-    public func returns(after cursor: Int64, limit: Int = 500) async throws(Failure) -> RSPPage {
-        let request = HTTPClientRequest(url: baseURL + "/v1/returns?after=\(cursor)&limit=\(limit)")
-        return try await send(request, as: RSPPage.self, accept: [200])
+    public func returns(after cursor: Int64, limit: Int = GatewayPaths.defaultReturnsLimit) async throws(Failure) -> ReturnsPage {
+        let path = GatewayPaths.returns(after: cursor, limit: limit)
+        return try await send(HTTPClientRequest(url: baseURL + path), path: GatewayPaths.returns, as: ReturnsPage.self, accept: [200])
     }
 
-    private func send<T: Decodable>(_ request: HTTPClientRequest, as type: T.Type, accept: Set<UInt>) async throws(Failure) -> T {
+    private func send<T: Decodable>(_ request: HTTPClientRequest, path: String, as type: T.Type, accept: Set<UInt>) async throws(Failure) -> T {
         var request = request
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Accept", value: "application/json")
+        let name = "\(request.method.rawValue) \(path)"
         let status: UInt
         let body: ByteBuffer
         do {
@@ -81,24 +104,15 @@ public struct GatewayClient: Sendable {
             status = response.status.code
             body = try await response.body.collect(upTo: 8 << 20)
         } catch {
-            throw .transient("\(request.method.rawValue) \(pathOnly(request.url)): \(error)")
+            throw .unreachable(request: name, reason: "\(error)")
         }
         guard accept.contains(status) else {
-            let message = (try? JSONDecoder().decode(ServerError.self, from: Data(body.readableBytesView)))?.message ?? String(decoding: body.readableBytesView.prefix(200), as: UTF8.self)
-            let text = "\(status) on \(request.method.rawValue) \(pathOnly(request.url)): \(message)"
-            if status >= 500 || status == 429 || status == 408 { throw .transient(text) }
-            throw .permanent(text)
+            throw .status(status, request: name, body: try? JSONDecoder().decode(ErrorBody.self, from: Data(body.readableBytesView)))
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch {
-            throw .permanent("unreadable answer to \(request.method.rawValue) \(pathOnly(request.url)): \(error)")
+            throw .unreadableAnswer(request: name, reason: "\(error)")
         }
     }
-
-    private func pathOnly(_ url: String) -> String {
-        url.hasPrefix(baseURL) ? String(url.dropFirst(baseURL.count)) : url
-    }
-
-    struct ServerError: Decodable { var message: String }
 }

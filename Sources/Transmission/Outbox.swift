@@ -1,6 +1,8 @@
+import Claims
 import Crypto
-import Foundation
 import DurableStorage
+import Foundation
+import GatewayAPI
 import GRDB
 import Logging
 
@@ -13,10 +15,25 @@ public final class Outbox: Sendable {
     let pool: DatabasePool
     let logger: Logger
 
-    /// Errors of the outbox.
+    /// Errors of the outbox: what went wrong (``Kind``) and, for a person, where.
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        /// What went wrong.
+        public enum Kind: Sendable, Equatable {
+            /// The invoice number is already in the outbox for the practitioner.
+            case duplicateInvoice
+            /// The FSE or lot is not in the state the move starts from.
+            case wrongState
+            /// A stored state this version does not know (a newer version wrote it, or the file is damaged).
+            case unknownState
+            /// A stored record that cannot be what it should (a lot without FSEs, a signed FSE too short…).
+            case corruptRecord
+        }
+        public var kind: Kind
         public var description: String
-        init(_ description: String) { self.description = description }
+        init(_ kind: Kind, _ description: String) {
+            self.kind = kind
+            self.description = description
+        }
     }
 
     /// Opens (creating when needed) the outbox at `path`.
@@ -126,10 +143,10 @@ public final class Outbox: Sendable {
     public func billingNumbersWithWork() async throws -> [String] {
         try await pool.read { db in
             try String.fetchAll(db, sql: """
-                SELECT billing_number FROM lot WHERE state IN ('ready', 'sent')
-                UNION SELECT billing_number FROM claim WHERE state IN ('sent', 'acknowledged')
+                SELECT billing_number FROM lot WHERE state IN (?, ?)
+                UNION SELECT billing_number FROM claim WHERE state IN (?, ?)
                 ORDER BY billing_number
-                """)
+                """, arguments: [LotState.ready, LotState.sent, ClaimState.sent, ClaimState.acknowledged])
         }
     }
 
@@ -186,13 +203,13 @@ public final class Outbox: Sendable {
                 try db.execute(sql: """
                     INSERT INTO claim (billing_number, invoice_number, organism, care_date, patient_masked, total_cents, amo_cents,
                                        state, fse, source, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'built', ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.billingNumber, c.invoiceNumber, c.organism, c.careDate, c.patientMasked, c.totalCents, c.amoCents,
-                                     Data(c.fse), c.source, now, now])
+                                     ClaimState.built, Data(c.fse), c.source, now, now])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                throw Error("invoice \(c.invoiceNumber) of practitioner \(c.billingNumber) is already in the outbox")
+                throw Error(.duplicateInvoice, "invoice \(c.invoiceNumber) of practitioner \(c.billingNumber) is already in the outbox")
             }
-            ids.append(db.lastInsertedRowID)
+            ids.append(ClaimID(rawValue: db.lastInsertedRowID))
         }
         return ids
     }
@@ -208,8 +225,8 @@ public final class Outbox: Sendable {
     /// The FSEs of `billingNumber` still built (stored, not signed), oldest first, with their encoded bytes.
     public func builtFSEs(billingNumber: String) async throws -> [(id: ClaimID, fse: [UInt8])] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, fse FROM claim WHERE state = 'built' AND billing_number = ? ORDER BY id", arguments: [billingNumber])
-                .map { (id: $0["id"], fse: Array($0["fse"] as Data)) }
+            try Row.fetchAll(db, sql: "SELECT id, fse FROM claim WHERE state = ? AND billing_number = ? ORDER BY id", arguments: [ClaimState.built, billingNumber])
+                .map { (id: try $0.decode(forColumn: "id"), fse: Array(try $0.decode(Data.self, forColumn: "fse"))) }
         }
     }
 
@@ -218,9 +235,9 @@ public final class Outbox: Sendable {
         try await pool.write { db in
             let now = Date().timeIntervalSince1970
             for (id, bytes) in signed {
-                try db.execute(sql: "UPDATE claim SET state = 'signed', signed_fse = ?, updated_at = ? WHERE id = ? AND state = 'built'",
-                               arguments: [Data(bytes), now, id])
-                guard db.changesCount == 1 else { throw Error("FSE \(id) is not in state built") }
+                try db.execute(sql: "UPDATE claim SET state = ?, signed_fse = ?, updated_at = ? WHERE id = ? AND state = ?",
+                               arguments: [ClaimState.signed, Data(bytes), now, id, ClaimState.built])
+                guard db.changesCount == 1 else { throw Error(.wrongState, "FSE \(id) is not in state built") }
             }
         }
     }
@@ -232,81 +249,80 @@ public final class Outbox: Sendable {
             var args: [any DatabaseValueConvertible] = []
             if let states {
                 conditions.append("c.state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
-                args += states.map(\.rawValue)
+                args += states.sorted().map { $0 as any DatabaseValueConvertible }
             }
             if let billingNumber { conditions.append("c.billing_number = ?"); args.append(billingNumber) }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let rows = try Row.fetchAll(db, sql: """
+            return try ClaimRecord.fetchAll(db, sql: """
                 SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id \(whereClause) ORDER BY c.id LIMIT ?
                 """, arguments: StatementArguments(args + [limit]))
-            return rows.map(Self.claim)
         }
     }
 
     /// One FSE by id.
     public func claim(_ id: ClaimID) async throws -> ClaimRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id WHERE c.id = ?", arguments: [id]).map(Self.claim)
+            try ClaimRecord.fetchOne(db, sql: "SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id WHERE c.id = ?", arguments: [id])
         }
     }
 
     /// The FSE stored with `source` for a practitioner (e.g. an API client's idempotency reference), if any.
     public func claim(source: String, billingNumber: String) async throws -> ClaimRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: """
+            try ClaimRecord.fetchOne(db, sql: """
                 SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id
                 WHERE c.source = ? AND c.billing_number = ? ORDER BY c.id LIMIT 1
-                """, arguments: [source, billingNumber]).map(Self.claim)
+                """, arguments: [source, billingNumber])
         }
-    }
-
-    static func claim(_ row: Row) -> ClaimRecord {
-        ClaimRecord(
-            id: row["id"], billingNumber: row["billing_number"], invoiceNumber: row["invoice_number"], organism: row["organism"],
-            careDate: row["care_date"], patientMasked: row["patient_masked"], totalCents: row["total_cents"], amoCents: row["amo_cents"],
-            state: ClaimState(rawValue: row["state"]) ?? .built, source: row["source"], lotID: row["lot_id"], lotNumber: row["lot_number"],
-            paidCents: row["paid_cents"], paymentDate: row["payment_date"], reasonCode: row["reason_code"], reasonText: row["reason_text"])
     }
 
     // MARK: Lots
 
-    /// Forms lots from signed FSEs: one lot per (practitioner, organism), at most `maxFSEsPerLot` each.
+    /// Forms lots from signed FSEs: one lot per (practitioner, organism), cut by the lot format's limits
+    /// (``LotLimits/cut(_:)``: at most `limits.maximumFSEs` FSEs and `limits.maximumBytes` bytes each).
     /// Allocates each lot's number and moves its FSEs to ``ClaimState/inLot`` in one transaction; the lot is
     /// ``LotState/assembling`` until ``storeLotBytes(_:bytes:)``. Returns what each lot must contain.
-    public func formLots(maxFSEsPerLot: Int, billingNumber: String? = nil) async throws -> [LotRequest] {
-        precondition(maxFSEsPerLot > 0)
-        return try await pool.write { db in
+    public func formLots(limits: LotLimits = .standard, billingNumber: String? = nil) async throws -> [LotRequest] {
+        try await pool.write { db in
             let now = Date().timeIntervalSince1970
             var filter = ""
-            var args: [any DatabaseValueConvertible] = []
+            var args: [any DatabaseValueConvertible] = [ClaimState.signed]
             if let billingNumber { filter = "AND billing_number = ?"; args.append(billingNumber) }
             let groups = try Row.fetchAll(db, sql: """
-                SELECT billing_number, organism FROM claim WHERE state = 'signed' \(filter) GROUP BY billing_number, organism ORDER BY MIN(id)
+                SELECT billing_number, organism FROM claim WHERE state = ? \(filter) GROUP BY billing_number, organism ORDER BY MIN(id)
                 """, arguments: StatementArguments(args))
+            let insertLot = try db.cachedStatement(sql: """
+                INSERT INTO lot (billing_number, lot_number, organism, state, fse_count, amo_cents, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            let moveClaim = try db.cachedStatement(sql: "UPDATE claim SET state = ?, lot_id = ?, updated_at = ? WHERE id = ?")
             var requests: [LotRequest] = []
             for group in groups {
-                let billing: String = group["billing_number"]
-                let organism: String = group["organism"]
-                while true {
-                    let rows = try Row.fetchAll(db, sql: """
-                        SELECT id, invoice_number, amo_cents, signed_fse FROM claim
-                        WHERE state = 'signed' AND billing_number = ? AND organism = ? ORDER BY id LIMIT ?
-                        """, arguments: [billing, organism, maxFSEsPerLot])
-                    if rows.isEmpty { break }
+                let billing: String = try group.decode(forColumn: "billing_number")
+                let organism: String = try group.decode(forColumn: "organism")
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT id, invoice_number, amo_cents, signed_fse FROM claim
+                    WHERE state = ? AND billing_number = ? AND organism = ? ORDER BY id
+                    """, arguments: [ClaimState.signed, billing, organism])
+                var fses: [(id: ClaimID, invoiceNumber: String, amoCents: Int64, signedFSE: [UInt8])] = []
+                fses.reserveCapacity(rows.count)
+                for row in rows {
+                    fses.append((try row.decode(forColumn: "id"), try row.decode(forColumn: "invoice_number"),
+                                 try row.decode(forColumn: "amo_cents"), Array(try row.decode(Data.self, forColumn: "signed_fse"))))
+                }
+                // A stored signed FSE is the record and its signature: exactly what it takes in a lot.
+                let cuts: [Range<Int>]
+                do { cuts = try limits.cut(fses.lazy.map(\.signedFSE.count)) } catch {
+                    throw Error(.corruptRecord, "practitioner \(billing), organism \(organism): \(error)")
+                }
+                for cut in cuts {
                     let number = try Self.reserve(db, "lot", count: 1, billingNumber: billing)
-                    let amo = rows.reduce(Int64(0)) { $0 + ($1["amo_cents"] as Int64) }
-                    try db.execute(sql: """
-                        INSERT INTO lot (billing_number, lot_number, organism, state, fse_count, amo_cents, created_at)
-                        VALUES (?, ?, ?, 'assembling', ?, ?, ?)
-                        """, arguments: [billing, number, organism, rows.count, amo, now])
-                    let lotID = db.lastInsertedRowID
-                    var fses: [(id: ClaimID, invoiceNumber: String, signedFSE: [UInt8])] = []
-                    for row in rows {
-                        let id: Int64 = row["id"]
-                        try db.execute(sql: "UPDATE claim SET state = 'in_lot', lot_id = ?, updated_at = ? WHERE id = ?", arguments: [lotID, now, id])
-                        fses.append((id, row["invoice_number"], Array(row["signed_fse"] as Data)))
-                    }
-                    requests.append(LotRequest(lotID: lotID, billingNumber: billing, lotNumber: number, organism: organism, fses: fses))
+                    let members = fses[cut]
+                    let amo = members.reduce(Int64(0)) { $0 + $1.amoCents }
+                    try insertLot.execute(arguments: [billing, number, organism, LotState.assembling, members.count, amo, now])
+                    let lotID = LotID(rawValue: db.lastInsertedRowID)
+                    for member in members { try moveClaim.execute(arguments: [ClaimState.inLot, lotID, now, member.id]) }
+                    requests.append(LotRequest(lotID: lotID, billingNumber: billing, lotNumber: number, organism: organism,
+                                               fses: members.map { ($0.id, $0.invoiceNumber, $0.signedFSE) }))
                 }
             }
             return requests
@@ -317,12 +333,15 @@ public final class Outbox: Sendable {
     /// their number unchanged.
     public func lotsToAssemble() async throws -> [LotRequest] {
         try await pool.read { db in
-            let lots = try Row.fetchAll(db, sql: "SELECT id, billing_number, lot_number, organism FROM lot WHERE state = 'assembling' ORDER BY id")
+            let lots = try Row.fetchAll(db, sql: "SELECT id, billing_number, lot_number, organism FROM lot WHERE state = ? ORDER BY id",
+                                        arguments: [LotState.assembling])
             return try lots.map { lot in
-                let id: Int64 = lot["id"]
+                let id: LotID = try lot.decode(forColumn: "id")
                 let rows = try Row.fetchAll(db, sql: "SELECT id, invoice_number, signed_fse FROM claim WHERE lot_id = ? ORDER BY id", arguments: [id])
-                return LotRequest(lotID: id, billingNumber: lot["billing_number"], lotNumber: lot["lot_number"], organism: lot["organism"],
-                                  fses: rows.map { ($0["id"], $0["invoice_number"], Array($0["signed_fse"] as Data)) })
+                return LotRequest(lotID: id, billingNumber: try lot.decode(forColumn: "billing_number"), lotNumber: try lot.decode(forColumn: "lot_number"),
+                                  organism: try lot.decode(forColumn: "organism"),
+                                  fses: try rows.map { (try $0.decode(forColumn: "id"), try $0.decode(forColumn: "invoice_number"),
+                                                        Array(try $0.decode(Data.self, forColumn: "signed_fse"))) })
             }
         }
     }
@@ -330,8 +349,9 @@ public final class Outbox: Sendable {
     /// Stores a lot's signed bytes: assembling → ready. From then on the lot is only ever sent with these bytes.
     public func storeLotBytes(_ lotID: LotID, bytes: [UInt8]) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE lot SET state = 'ready', bytes = ? WHERE id = ? AND state = 'assembling'", arguments: [Data(bytes), lotID])
-            guard db.changesCount == 1 else { throw Error("lot \(lotID) is not assembling") }
+            try db.execute(sql: "UPDATE lot SET state = ?, bytes = ? WHERE id = ? AND state = ?",
+                           arguments: [LotState.ready, Data(bytes), lotID, LotState.assembling])
+            guard db.changesCount == 1 else { throw Error(.wrongState, "lot \(lotID) is not assembling") }
         }
     }
 
@@ -347,20 +367,12 @@ public final class Outbox: Sendable {
             var args: [any DatabaseValueConvertible] = []
             if let states {
                 conditions.append("state IN (\(states.map { _ in "?" }.joined(separator: ",")))")
-                args += states.map(\.rawValue)
+                args += states.map { $0 as any DatabaseValueConvertible }
             }
             if let billingNumber { conditions.append("billing_number = ?"); args.append(billingNumber) }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM lot \(whereClause) ORDER BY id", arguments: StatementArguments(args)).map(Self.lot)
+            return try LotRecord.fetchAll(db, sql: "SELECT * FROM lot \(whereClause) ORDER BY id", arguments: StatementArguments(args))
         }
-    }
-
-    static func lot(_ row: Row) -> LotRecord {
-        LotRecord(
-            id: row["id"], billingNumber: row["billing_number"], lotNumber: row["lot_number"], organism: row["organism"],
-            state: LotState(rawValue: row["state"]) ?? .assembling, bytes: (row["bytes"] as Data?).map { Array($0) },
-            fseCount: row["fse_count"], amoCents: row["amo_cents"], attempts: row["attempts"], lastError: row["last_error"],
-            arlID: row["arl_id"], arlCode: row["arl_code"], arlText: row["arl_text"])
     }
 
     /// Records that a lot is about to be transmitted: ready → sent (its FSEs in_lot → sent), attempts + 1.
@@ -368,9 +380,11 @@ public final class Outbox: Sendable {
     public func markSending(_ lotID: LotID) async throws {
         try await pool.write { db in
             let now = Date().timeIntervalSince1970
-            try db.execute(sql: "UPDATE lot SET state = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ? AND state IN ('ready', 'sent')", arguments: [now, lotID])
-            guard db.changesCount == 1 else { throw Error("lot \(lotID) is not ready to send") }
-            try db.execute(sql: "UPDATE claim SET state = 'sent', updated_at = ? WHERE lot_id = ? AND state = 'in_lot'", arguments: [now, lotID])
+            try db.execute(sql: "UPDATE lot SET state = ?, attempts = attempts + 1, sent_at = ? WHERE id = ? AND state IN (?, ?)",
+                           arguments: [LotState.sent, now, lotID, LotState.ready, LotState.sent])
+            guard db.changesCount == 1 else { throw Error(.wrongState, "lot \(lotID) is not ready to send") }
+            try db.execute(sql: "UPDATE claim SET state = ?, updated_at = ? WHERE lot_id = ? AND state = ?",
+                           arguments: [ClaimState.sent, now, lotID, ClaimState.inLot])
         }
     }
 
@@ -388,15 +402,16 @@ public final class Outbox: Sendable {
             let state: LotState = arl.isPositive ? .acknowledged : .refused
             try db.execute(sql: """
                 UPDATE lot SET state = ?, arl_id = ?, arl_code = ?, arl_text = ?, answered_at = ?, last_error = NULL
-                WHERE id = ? AND state IN ('ready', 'sent')
-                """, arguments: [state.rawValue, arl.arlId, arl.code, arl.text, now, lotID])
+                WHERE id = ? AND state IN (?, ?)
+                """, arguments: [state, arl.arlId, arl.code.rawValue, arl.text, now, lotID, LotState.ready, LotState.sent])
             guard db.changesCount == 1 else { return }  // already answered: keep the first ARL
             if arl.isPositive {
-                try db.execute(sql: "UPDATE claim SET state = 'acknowledged', updated_at = ? WHERE lot_id = ? AND state IN ('in_lot', 'sent')", arguments: [now, lotID])
+                try db.execute(sql: "UPDATE claim SET state = ?, updated_at = ? WHERE lot_id = ? AND state IN (?, ?)",
+                               arguments: [ClaimState.acknowledged, now, lotID, ClaimState.inLot, ClaimState.sent])
             } else {
                 try db.execute(sql: """
-                    UPDATE claim SET state = 'refused', reason_code = ?, reason_text = ?, updated_at = ? WHERE lot_id = ? AND state IN ('in_lot', 'sent')
-                    """, arguments: [arl.code, arl.text, now, lotID])
+                    UPDATE claim SET state = ?, reason_code = ?, reason_text = ?, updated_at = ? WHERE lot_id = ? AND state IN (?, ?)
+                    """, arguments: [ClaimState.refused, arl.code.rawValue, arl.text, now, lotID, ClaimState.inLot, ClaimState.sent])
             }
         }
     }
@@ -406,10 +421,10 @@ public final class Outbox: Sendable {
     public func requeueRefused(billingNumber: String? = nil) async throws -> Int {
         try await pool.write { db in
             var filter = ""
-            var args: [any DatabaseValueConvertible] = [Date().timeIntervalSince1970]
+            var args: [any DatabaseValueConvertible] = [ClaimState.signed, Date().timeIntervalSince1970, ClaimState.refused]
             if let billingNumber { filter = "AND billing_number = ?"; args.append(billingNumber) }
             try db.execute(sql: """
-                UPDATE claim SET state = 'signed', lot_id = NULL, reason_code = NULL, reason_text = NULL, updated_at = ? WHERE state = 'refused' \(filter)
+                UPDATE claim SET state = ?, lot_id = NULL, reason_code = NULL, reason_text = NULL, updated_at = ? WHERE state = ? \(filter)
                 """, arguments: StatementArguments(args))
             return db.changesCount
         }
@@ -436,7 +451,7 @@ public final class Outbox: Sendable {
     }
 
     /// Applies a page of returns to the FSEs they name and moves the cursor, in one transaction.
-    public func reconcile(_ page: RSPPage, billingNumber: String) async throws -> Reconciliation {
+    public func reconcile(_ page: ReturnsPage, billingNumber: String) async throws -> Reconciliation {
         try await pool.write { db in
             let now = Date().timeIntervalSince1970
             var result = Reconciliation()
@@ -446,9 +461,10 @@ public final class Outbox: Sendable {
                     UPDATE claim SET state = ?, paid_cents = ?, payment_date = ?, reason_code = ?, reason_text = ?, updated_at = ?
                     WHERE billing_number = ? AND invoice_number = ?
                       AND lot_id IN (SELECT id FROM lot WHERE billing_number = ? AND lot_number = ?)
-                      AND state IN ('sent', 'acknowledged', 'paid', 'rejected')
-                    """, arguments: [state.rawValue, rsp.paidCents, rsp.paymentDate, rsp.reasonCode, rsp.reasonText, now,
-                                     billingNumber, rsp.invoiceNumber, billingNumber, rsp.lotNumber])
+                      AND state IN (?, ?, ?, ?)
+                    """, arguments: [state, rsp.paidCents, rsp.paymentDate, rsp.reasonCode?.rawValue, rsp.reasonText, now,
+                                     billingNumber, rsp.invoiceNumber, billingNumber, rsp.lotNumber,
+                                     ClaimState.sent, ClaimState.acknowledged, ClaimState.paid, ClaimState.rejected])
                 if db.changesCount == 0 {
                     result.unmatched.append("lot \(rsp.lotNumber) invoice \(rsp.invoiceNumber)")
                 } else if rsp.isPaid {
@@ -478,13 +494,13 @@ public final class Outbox: Sendable {
                 SELECT state, COUNT(*) AS n, SUM(total_cents) AS total, SUM(amo_cents) AS amo, COALESCE(SUM(paid_cents), 0) AS paid
                 FROM claim \(filter) GROUP BY state
                 """, arguments: args) {
-                if let state = ClaimState(rawValue: row["state"]) {
-                    claims[state] = .init(count: row["n"], totalCents: row["total"], amoCents: row["amo"], paidCents: row["paid"])
-                }
+                let state = try StoredState.decode(ClaimState.self, row, table: "claim")
+                claims[state] = .init(count: try row.decode(forColumn: "n"), totalCents: try row.decode(forColumn: "total"),
+                                      amoCents: try row.decode(forColumn: "amo"), paidCents: try row.decode(forColumn: "paid"))
             }
             var lots: [LotState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM lot \(filter) GROUP BY state", arguments: args) {
-                if let state = LotState(rawValue: row["state"]) { lots[state] = row["n"] }
+                lots[try StoredState.decode(LotState.self, row, table: "lot")] = try row.decode(forColumn: "n")
             }
             return OutboxSummary(claims: claims, lots: lots)
         }

@@ -1,9 +1,29 @@
 import Foundation
+import GRDB
 
-/// Identifier of an FSE in the outbox.
-public typealias ClaimID = Int64
-/// Identifier of a lot in the outbox (not its lot number).
-public typealias LotID = Int64
+/// Identifier of an FSE in the outbox (its row id; not its invoice number).
+public struct ClaimID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
+    ExpressibleByIntegerLiteral, DatabaseValueConvertible {
+    public var rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+    public init(integerLiteral value: Int64) { rawValue = value }
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(Int64.self) }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { String(rawValue) }
+}
+
+/// Identifier of a lot in the outbox (its row id; not its lot number).
+public struct LotID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
+    ExpressibleByIntegerLiteral, DatabaseValueConvertible {
+    public var rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+    public init(integerLiteral value: Int64) { rawValue = value }
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(Int64.self) }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { String(rawValue) }
+}
 
 /// An FSE to store in the outbox, built but not signed.
 public struct NewClaim: Sendable {
@@ -40,8 +60,8 @@ public struct NewClaim: Sendable {
     }
 }
 
-/// An FSE as the outbox holds it.
-public struct ClaimRecord: Sendable, Equatable {
+/// An FSE as the outbox holds it (a row of `claim`, with its lot's number).
+public struct ClaimRecord: Sendable, Equatable, FetchableRecord {
     public var id: ClaimID
     public var billingNumber: String
     public var invoiceNumber: String
@@ -61,10 +81,30 @@ public struct ClaimRecord: Sendable, Equatable {
     /// From a negative ARL or a rejecting RSP: why.
     public var reasonCode: String?
     public var reasonText: String?
+
+    /// Reads a row of `SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l …`; an unknown state is an error.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        billingNumber = try row.decode(forColumn: "billing_number")
+        invoiceNumber = try row.decode(forColumn: "invoice_number")
+        organism = try row.decode(forColumn: "organism")
+        careDate = try row.decode(forColumn: "care_date")
+        patientMasked = try row.decode(forColumn: "patient_masked")
+        totalCents = try row.decode(forColumn: "total_cents")
+        amoCents = try row.decode(forColumn: "amo_cents")
+        state = try StoredState.decode(ClaimState.self, row, table: "claim")
+        source = try row.decode(forColumn: "source")
+        lotID = try row.decode(forColumn: "lot_id")
+        lotNumber = try row.decode(forColumn: "lot_number")
+        paidCents = try row.decode(forColumn: "paid_cents")
+        paymentDate = try row.decode(forColumn: "payment_date")
+        reasonCode = try row.decode(forColumn: "reason_code")
+        reasonText = try row.decode(forColumn: "reason_text")
+    }
 }
 
-/// A lot as the outbox holds it.
-public struct LotRecord: Sendable, Equatable {
+/// A lot as the outbox holds it (a row of `lot`).
+public struct LotRecord: Sendable, Equatable, FetchableRecord {
     public var id: LotID
     public var billingNumber: String
     /// The lot number (numéro de lot), monotonic per practitioner.
@@ -81,6 +121,36 @@ public struct LotRecord: Sendable, Equatable {
     public var arlID: Int64?
     public var arlCode: String?
     public var arlText: String?
+
+    /// Reads a row of `lot`; an unknown state is an error.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        billingNumber = try row.decode(forColumn: "billing_number")
+        lotNumber = try row.decode(forColumn: "lot_number")
+        organism = try row.decode(forColumn: "organism")
+        state = try StoredState.decode(LotState.self, row, table: "lot")
+        bytes = (try row.decode(Data?.self, forColumn: "bytes")).map { Array($0) }
+        fseCount = try row.decode(forColumn: "fse_count")
+        amoCents = try row.decode(forColumn: "amo_cents")
+        attempts = try row.decode(forColumn: "attempts")
+        lastError = try row.decode(forColumn: "last_error")
+        arlID = try row.decode(forColumn: "arl_id")
+        arlCode = try row.decode(forColumn: "arl_code")
+        arlText = try row.decode(forColumn: "arl_text")
+    }
+}
+
+/// Reads a `state` column into its enum: a value this version does not know is an error naming the table,
+/// the row and the value, never a state guessed.
+enum StoredState {
+    static func decode<S: RawRepresentable>(_ type: S.Type, _ row: Row, table: String) throws -> S where S.RawValue == String {
+        let raw: String = try row.decode(forColumn: "state")
+        guard let state = S(rawValue: raw) else {
+            let id: Int64? = try? row.decode(forColumn: "id")
+            throw Outbox.Error(.unknownState, "\(table) \(id.map(String.init) ?? "?") has state '\(raw.prefix(40))', which this version does not know")
+        }
+        return state
+    }
 }
 
 /// What a lot must contain, handed to the code that encodes and signs it (Claims' lot encoder and the CPS).
@@ -115,41 +185,6 @@ public struct OutboxSummary: Sendable, Equatable {
 
     public func count(_ state: ClaimState) -> Int { claims[state]?.count ?? 0 }
     public var totalClaims: Int { claims.values.reduce(0) { $0 + $1.count } }
-}
-
-/// An ARL as received from the gateway.
-public struct ARL: Sendable, Equatable, Codable {
-    public var arlId: Int64
-    public var lotNumber: Int64?
-    public var status: String
-    public var code: String
-    public var text: String
-    public var organism: String?
-    public var invoiceCount: Int
-    public var digest: String
-    public var receivedAt: String
-    public var isPositive: Bool { status == "positive" }
-}
-
-/// An RSP as received from the gateway.
-public struct RSP: Sendable, Equatable, Codable {
-    public var sequence: Int64
-    public var lotNumber: Int64
-    public var invoiceNumber: String
-    public var organism: String
-    public var status: String
-    public var claimedCents: Int64
-    public var paidCents: Int64
-    public var paymentDate: String?
-    public var reasonCode: String?
-    public var reasonText: String?
-    public var isPaid: Bool { status == "paid" }
-}
-
-/// A page of RSPs.
-public struct RSPPage: Sendable, Equatable, Codable {
-    public var returns: [RSP]
-    public var nextCursor: Int64
 }
 
 /// Masking of personal data for logs, messages and the outbox's readable columns.

@@ -1,6 +1,8 @@
-import Synchronization
+import Claims
 import Foundation
+import GatewayAPI
 import Logging
+import Synchronization
 
 /// Encodes and signs a lot (Claims' lot encoder with the CPS key); may take time (the card signs).
 public protocol LotAssembler: Sendable {
@@ -49,14 +51,19 @@ public struct Transmitter: Sendable {
     }
 
     /// Assembles lots: first those left assembling by an interruption (same numbers, same FSEs), then new
-    /// ones from the signed FSEs. Returns the lots now ready.
+    /// ones from the signed FSEs, cut by `limits` (the lot format's, possibly lowered by a setting). Returns the
+    /// lots now ready.
     @discardableResult
-    public func assembleLots(with assembler: some LotAssembler, maxFSEsPerLot: Int) async throws -> [LotRequest] {
+    public func assembleLots(
+        with assembler: some LotAssembler, limits: LotLimits = .standard,
+        assembled: (_ request: LotRequest, _ bytes: Int) -> Void = { _, _ in }
+    ) async throws -> [LotRequest] {
         var requests = try await outbox.lotsToAssemble().filter { $0.billingNumber == billingNumber }
-        requests += try await outbox.formLots(maxFSEsPerLot: maxFSEsPerLot, billingNumber: billingNumber)
+        requests += try await outbox.formLots(limits: limits, billingNumber: billingNumber)
         for request in requests {
             let bytes = try await assembler.assemble(request)
             try await outbox.storeLotBytes(request.lotID, bytes: bytes)
+            assembled(request, bytes.count)
             logger.info("lot assembled", metadata: ["lot": "\(request.lotNumber)", "organism": "\(request.organism)", "fse": "\(request.fses.count)", "bytes": "\(bytes.count)"])
         }
         return requests
@@ -107,7 +114,7 @@ public struct Transmitter: Sendable {
                 progress(.answered(lotNumber: lot.lotNumber, arl: arl, fseCount: lot.fseCount))
                 var updated = lot
                 updated.arlID = arl.arlId
-                updated.arlCode = arl.code
+                updated.arlCode = arl.code.rawValue
                 updated.arlText = arl.text
                 updated.state = arl.isPositive ? .acknowledged : .refused
                 run.add(updated, to: arl.isPositive ? .acknowledged : .refused)
@@ -116,7 +123,7 @@ public struct Transmitter: Sendable {
                 try await outbox.recordFailure(lot.id, error: error.description)
                 var updated = lot
                 updated.lastError = error.description
-                if error.description.hasPrefix("permanent: 401") { run.markUnauthorized() }
+                if error.isUnauthorized { run.markUnauthorized() }
                 let retryable = error.isTransient && attempt < retry.maxAttempts && !run.overDeadline && !run.unauthorized
                 let delay = retryable ? retry.delay(afterAttempt: attempt, using: &rng) : nil
                 logger.warning("lot not sent", metadata: ["lot": "\(lot.lotNumber)", "attempt": "\(attempt)", "error": "\(error.description)"])

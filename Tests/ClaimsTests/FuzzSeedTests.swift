@@ -34,9 +34,11 @@ struct FuzzSeedTests {
         try Data(try simple.encoded()).write(to: fse.appendingPathComponent("g-treating-doctor"))
         try Data(try Samples.rich().encoded()).write(to: fse.appendingPathComponent("child-amc-ccam"))
         let signer = SoftwareClaimSigner(privateKey: Self.fuzzPrivateKey)
-        let store = try LotNumberStore(directory: FileManager.default.temporaryDirectory.appendingPathComponent("seeds-\(UUID())"))
         let invoices = [try await SignedFSE.sign(simple, with: signer), try await SignedFSE.sign(Samples.rich(), with: signer)]
-        let built = try await LotBuilder(signer: signer, numbers: store).build(invoices, sender: simple.practitioner.billingNumber, date: Samples.today, time: 93000)
-        try Data(built[0].bytes).write(to: lot.appendingPathComponent("two-fses"))
+        let header = LotHeader(sender: simple.practitioner.billingNumber, lotNumber: 1, creationDate: Samples.today, creationTime: 93000,
+                               destination: simple.destination, count: invoices.count, signer: signer.identity)
+        var encoder = LotEncoder()
+        let built = try await encoder.signedLot(header: header, invoices: invoices, signer: signer)
+        try Data(built.bytes).write(to: lot.appendingPathComponent("two-fses"))
     }
 }

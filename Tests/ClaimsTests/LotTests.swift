@@ -9,11 +9,6 @@ struct LotTests {
     let sender = Samples.situation.billingNumber
     let other = AMOOrganism(regime: 2, fund: 123, centre: 1, computingCentre: 456)
 
-    func temporaryStore() throws -> LotNumberStore {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lots-\(UUID().uuidString)")
-        return try LotNumberStore(directory: dir)
-    }
-
     func signed(_ count: Int, amo: AMOOrganism = Samples.cpam, by signer: SoftwareClaimSigner? = nil) async throws -> [SignedFSE] {
         var out: [SignedFSE] = []
         for number in 1...count {
@@ -22,15 +17,36 @@ struct LotTests {
         return out
     }
 
+    func header(_ invoices: [SignedFSE], number: UInt32 = 1, sender: BillingNumber? = nil, time: UInt32 = 101_500,
+                signer: SoftwareClaimSigner? = nil) -> LotHeader {
+        LotHeader(sender: sender ?? self.sender, lotNumber: number, creationDate: Samples.today, creationTime: time,
+                  destination: invoices[0].fse.destination, count: invoices.count, signer: (signer ?? self.signer).identity)
+    }
+
+    /// The lots of `invoices` as the outbox makes them: one run per destination, cut by `limits`, numbered on.
+    func lots(_ invoices: [SignedFSE], limits: LotLimits = .standard, time: UInt32 = 101_500) async throws -> [Lot] {
+        var lots: [Lot] = []
+        var encoder = LotEncoder()
+        for destination in Set(invoices.map(\.fse.destination)).sorted() {
+            let group = invoices.filter { $0.fse.destination == destination }
+            for cut in try limits.cut(group.map(LotLimits.bytesInLot(of:))) {
+                let members = Array(group[cut])
+                lots.append(try await encoder.signedLot(header: header(members, number: UInt32(lots.count + 1), time: time),
+                                                         invoices: members, signer: signer, limits: limits))
+            }
+        }
+        return lots
+    }
+
     func oneLot() async throws -> Lot {
-        let builder = LotBuilder(signer: signer, numbers: try temporaryStore())
-        return try await builder.build(try await signed(3), sender: sender, date: Samples.today, time: 101_500)[0]
+        let invoices = try await signed(3)
+        var encoder = LotEncoder()
+        return try await encoder.signedLot(header: header(invoices), invoices: invoices, signer: signer)
     }
 
     @Test func buildsOneLotPerDestinationAndDecodes() async throws {
         let invoices = try await signed(3) + (try await signed(2, amo: other))
-        let builder = LotBuilder(signer: signer, numbers: try temporaryStore())
-        let lots = try await builder.build(invoices, sender: sender, date: Samples.today, time: 101_500)
+        let lots = try await lots(invoices)
         #expect(lots.count == 2)
         #expect(lots.map(\.header.lotNumber) == [1, 2])
         #expect(lots.map(\.header.destination) == [Samples.cpam.destination, other.destination])
@@ -50,62 +66,49 @@ struct LotTests {
 
     @Test func splitsOnCountAndBytes() async throws {
         let invoices = try await signed(5)
-        let byCount = try LotBuilder.plan(invoices, sender: sender, limits: LotLimits(maximumFSEs: 2))
-        #expect(byCount == [[0, 1], [2, 3], [4]])
+        let sizes = invoices.map(LotLimits.bytesInLot(of:))
+        let byCount = try LotLimits(maximumFSEs: 2).cut(sizes)
+        #expect(byCount == [0..<2, 2..<4, 4..<5])
         let size = invoices[0].fse.encodedByteCount + 64
-        let byBytes = try LotBuilder.plan(invoices, sender: sender, limits: LotLimits(maximumBytes: 76 + 136 + 3 * size))
-        #expect(byBytes == [[0, 1, 2], [3, 4]])
+        #expect(sizes.allSatisfy { $0 == size })
+        let byBytes = try LotLimits(maximumBytes: 76 + 136 + 3 * size).cut(sizes)
+        #expect(byBytes == [0..<3, 3..<5])
         #expect(throws: LotBuildError.invoiceTooLarge(invoice: 1)) {
-            try LotBuilder.plan(invoices, sender: sender, limits: LotLimits(maximumBytes: 76 + 136 + size - 1))
+            try LotLimits(maximumBytes: 76 + 136 + size - 1).cut(sizes)
         }
-        let builder = LotBuilder(signer: signer, numbers: try temporaryStore(), limits: LotLimits(maximumFSEs: 2))
-        let lots = try await builder.build(invoices, sender: sender, date: Samples.today, time: 0)
+        #expect(LotLimits.standard.capped(atFSEs: 100_000).maximumFSEs == LotLimits.standard.maximumFSEs)
+        #expect(LotLimits.standard.capped(atFSEs: 2).maximumFSEs == 2)
+        let lots = try await lots(invoices, limits: LotLimits(maximumFSEs: 2), time: 0)
         #expect(lots.map(\.header.count) == [2, 2, 1])
         for lot in lots {
             #expect(throws: Never.self) { try LotDecoder(limits: LotLimits(maximumFSEs: 2)).decode(lot.bytes, verifyingWith: signer.identity.publicKey) }
         }
         #expect(throws: LotDecodingError.self) { try LotDecoder(limits: LotLimits(maximumFSEs: 1)).decode(lots[0].bytes, verifyingWith: signer.identity.publicKey) }
-    }
-
-    @Test func lotNumbersAreMonotonicAndPersisted() async throws {
-        let store = try temporaryStore()
-        let lots = try await LotBuilder(signer: signer, numbers: store).build(try await signed(1), sender: sender, date: Samples.today, time: 0)
-        #expect(lots[0].header.lotNumber == 1)
-        // A new instance over the same directory (another process, a restart) continues the series.
-        let reopened = try LotNumberStore(directory: store.directory)
-        #expect(try reopened.lastNumber(for: sender) == 1)
-        let again = try await LotBuilder(signer: signer, numbers: reopened).build(try await signed(1), sender: sender, date: Samples.today, time: 0)
-        #expect(again[0].header.lotNumber == 2)
-        #expect(try reopened.reserve(3, for: sender) == 3)
-        #expect(try store.reserve(for: sender) == 6)
-        let otherSender = try BillingNumber("111111111")
-        #expect(try store.reserve(for: otherSender) == 1)
-        let attributes = try FileManager.default.attributesOfItem(atPath: store.directory.appendingPathComponent("lot-numbers").path)
-        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        // A corrupted state file is reported, not silently reset.
-        try Data("garbage\n".utf8).write(to: store.directory.appendingPathComponent("lot-numbers"))
-        #expect(throws: LotNumberStoreError.self) { try store.reserve(for: sender) }
-    }
-
-    @Test func concurrentReservationsNeverCollide() async throws {
-        let store = try temporaryStore()
-        let sender = self.sender
-        let numbers = try await withThrowingTaskGroup(of: UInt32.self) { group in
-            for _ in 0..<16 { group.addTask { try LotNumberStore(directory: store.directory).reserve(for: sender) } }
-            return try await group.reduce(into: [UInt32]()) { $0.append($1) }
+        // A lot over the limits is never made.
+        var encoder = LotEncoder()
+        await #expect(throws: LotBuildError.fseCount(3)) {
+            try await encoder.signedLot(header: header(Array(invoices[0..<3])), invoices: Array(invoices[0..<3]), signer: signer,
+                                        limits: LotLimits(maximumFSEs: 2))
         }
-        #expect(Set(numbers) == Set(1...16))
     }
 
-    @Test func builderRefusesForeignFSEsAndSignersWithoutTheLotFlag() async throws {
+    @Test func signedLotRefusesForeignFSEsMixedDestinationsAndSignersWithoutTheLotFlag() async throws {
         let invoices = try await signed(1)
         let foreign = try BillingNumber("123456789")
+        var encoder = LotEncoder()
         await #expect(throws: LotBuildError.foreignSender(invoice: 1)) {
-            try await LotBuilder(signer: signer, numbers: try temporaryStore()).build(invoices, sender: foreign, date: Samples.today, time: 0)
+            try await encoder.signedLot(header: header(invoices, sender: foreign), invoices: invoices, signer: signer)
+        }
+        let mixed = invoices + (try await signed(1, amo: other))
+        await #expect(throws: LotBuildError.invalidDestination(invoice: 2)) {
+            try await encoder.signedLot(header: header(mixed), invoices: mixed, signer: signer)
         }
         let noLot = SoftwareClaimSigner(maySignLot: false)
         await #expect(throws: ClaimSigningError.notAllowedToSignLots) {
-            try await LotBuilder(signer: noLot, numbers: try temporaryStore()).build(invoices, sender: sender, date: Samples.today, time: 0)
+            try await encoder.signedLot(header: header(invoices, signer: noLot), invoices: invoices, signer: noLot)
+        }
+        await #expect(throws: LotBuildError.invalidLotNumber(0)) {
+            try await encoder.signedLot(header: header(invoices, number: 0), invoices: invoices, signer: signer)
         }
     }
 
@@ -157,8 +160,9 @@ struct LotTests {
             #expect(error.offset == forged.count - 64)
         }
         // FSEs signed by another card inside a lot signed by the right one.
-        let builder = LotBuilder(signer: signer, numbers: try temporaryStore())
-        let mixed = try await builder.build(try await signed(2, by: stranger), sender: sender, date: Samples.today, time: 0)[0]
+        let strangers = try await signed(2, by: stranger)
+        var encoder = LotEncoder()
+        let mixed = try await encoder.signedLot(header: header(strangers, time: 0), invoices: strangers, signer: signer)
         do { _ = try LotDecoder().decode(mixed.bytes, verifyingWith: signer.identity.publicKey); Issue.record("accepted") } catch {
             #expect(error.reason == .badFSESignature)
             #expect(error.invoice == 1)

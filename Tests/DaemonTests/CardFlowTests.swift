@@ -1,3 +1,4 @@
+import Secrets
 import Crypto
 import Daemon
 import Foundation

@@ -1,3 +1,4 @@
+import Secrets
 import Daemon
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import Secrets
 import AsyncHTTPClient
 import Crypto
 import Daemon

@@ -2,6 +2,7 @@ import Claims
 import Crypto
 import Foundation
 import Gateway
+import GatewayAPI
 import TestSupport
 import Testing
 import Transmission
@@ -37,7 +38,7 @@ struct ClaimsLotGatewayTests {
         let signer = signer ?? self.signer
         var signed: [(id: ClaimID, invoiceNumber: String, signedFSE: [UInt8])] = []
         for fse in fses {
-            signed.append((Int64(fse.invoiceNumber), String(fse.invoiceNumber), try OutboxFSE.bytes(try await SignedFSE.sign(fse, with: signer))))
+            signed.append((ClaimID(rawValue: Int64(fse.invoiceNumber)), String(fse.invoiceNumber), try OutboxFSE.bytes(try await SignedFSE.sign(fse, with: signer))))
         }
         var assembler = ClaimsLotAssembler(signer: signer)
         assembler.now = { now }
@@ -68,9 +69,9 @@ struct ClaimsLotGatewayTests {
         let returns = try await client.returns(after: 0).returns
         #expect(returns.map(\.invoiceNumber) == ["1", "2", "3", "4"])
         #expect(returns[0].isPaid && returns[0].paidCents == 1900 && returns[0].claimedCents == 1900)
-        #expect(returns[1].reasonCode == "RIGHTS_CLOSED")
-        #expect(returns[2].reasonCode == "UNKNOWN_ACT" && returns[2].reasonText?.contains("ZZZ") == true)
-        #expect(returns[3].reasonCode == "INCONSISTENT_AMOUNTS")
+        #expect(returns[1].reasonCode == .rightsClosed)
+        #expect(returns[2].reasonCode == .unknownAct && returns[2].reasonText?.contains("ZZZ") == true)
+        #expect(returns[3].reasonCode == .inconsistentAmounts)
         #expect(returns[1...].allSatisfy { !$0.isPaid && $0.paidCents == 0 && $0.paymentDate == nil })
         await gateway.stop()
     }
@@ -80,10 +81,10 @@ struct ClaimsLotGatewayTests {
         let client = GatewayClient(baseURL: gateway.baseURL, token: alice.token)
         let good = try Self.pricer.price(fse(10), today: .today())
         let otherKey = SoftwareClaimSigner(privateKey: P256.Signing.PrivateKey())
-        #expect(try await client.submit(lot: try await lot(1, [good], signer: otherKey)).code == "BAD_SIGNATURE")
-        #expect(try await client.submit(lot: try await lot(2, [good], now: Date().addingTimeInterval(2 * 86_400))).code == "FUTURE_DATE")
+        #expect(try await client.submit(lot: try await lot(1, [good], signer: otherKey)).code == .refused(.badSignature))
+        #expect(try await client.submit(lot: try await lot(2, [good], now: Date().addingTimeInterval(2 * 86_400))).code == .refused(.futureDate))
         let bytes = try await lot(3, [good])
-        #expect(try await client.submit(lot: Array(bytes.prefix(bytes.count - 10))).code == "MALFORMED")
+        #expect(try await client.submit(lot: Array(bytes.prefix(bytes.count - 10))).code == .refused(.malformed))
         // A NIR key changed inside the FSE record: the format makes the FSE invalid, so the whole lot is refused.
         var tampered = bytes
         let headerSize = 76

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Gateway
+import GatewayAPI
 import PCSC
 import TestSupport
 import Testing
@@ -15,7 +16,7 @@ struct Practice {
     /// A practice whose key is a software key, or the CPS of a card image (its billing number and key registered).
     init(cardImage: URL? = nil) throws {
         folder = try TemporaryFolder()
-        try practitioner.key.pemRepresentation.write(toFile: folder.path("cps-key.pem"), atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: folder.path("cps-key.pem"), contents: Data(practitioner.key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600])
         try #"{"billingNumber":"101234567","conventionCode":1,"specialty":1}"#.write(toFile: folder.path("practitioner.json"), atomically: true, encoding: .utf8)
         var registration = practitioner.registration
         if let cardImage {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Gateway
+import GatewayAPI
 import Transmission
 
 /// A stand-in lot format for the unit tests of the gateway and the outbox (JSON, signed with P-256), used
@@ -17,7 +18,7 @@ struct FakeLot: Codable {
     struct Invoice: Codable {
         var number: String
         var claimedCents: Int64
-        var rejectCode: String?
+        var rejectCode: RejectionCode?
     }
 
     func signed(with key: P256.Signing.PrivateKey) throws -> [UInt8] {
@@ -63,7 +64,7 @@ struct FakeLotProcessor: LotProcessor {
             lotNumber: lot.lotNumber, senderBillingNumber: lot.sender, organism: lot.organism, createdAt: lot.createdAt,
             invoices: lot.invoices.map {
                 InvoiceDecision(invoiceNumber: $0.number, claimedCents: $0.claimedCents,
-                                outcome: $0.rejectCode.map { .rejected(RejectionReason(code: $0, text: "rejected: \($0)")) } ?? .paid(amountCents: $0.claimedCents))
+                                outcome: $0.rejectCode.map { .rejected(RejectionReason(code: $0, text: "rejected: \($0.rawValue)")) } ?? .paid(amountCents: $0.claimedCents))
             })
     }
 }
@@ -83,7 +84,7 @@ struct FakeAssembler: LotAssembler {
         let invoices = request.fses.map { fse in
             // The fake signed FSE is "invoice|claimed|rejectCode".
             let parts = String(decoding: fse.signedFSE, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-            return FakeLot.Invoice(number: fse.invoiceNumber, claimedCents: Int64(parts[1])!, rejectCode: parts[2].isEmpty ? nil : String(parts[2]))
+            return FakeLot.Invoice(number: fse.invoiceNumber, claimedCents: Int64(parts[1])!, rejectCode: parts[2].isEmpty ? nil : RejectionCode(rawValue: String(parts[2])) ?? .invalidClaim)
         }
         return try FakeLot(lotNumber: request.lotNumber, sender: request.billingNumber, organism: request.organism,
                            createdAt: createdAt, invoices: invoices).signed(with: key)

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import GatewayAPI
 import TestSupport
 
 /// An `insurer-gateway` running as a child process.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Gateway
+import GatewayAPI
 import Testing
 import TestSupport
 import Transmission
@@ -31,7 +32,7 @@ struct GatewayServerTests {
         let client = GatewayClient(baseURL: gateway.baseURL, token: alice.token)
         let bytes = try lot(1, invoices: ["F1", "F2"])
         let first = try await client.submit(lot: bytes)
-        #expect(first.isPositive && first.code == "ACCEPTED" && first.invoiceCount == 2 && first.lotNumber == 1)
+        #expect(first.isPositive && first.code == .accepted && first.invoiceCount == 2 && first.lotNumber == 1)
         let again = try await client.submit(lot: bytes)
         #expect(again == first)
         #expect(try gateway.store.counts() == .init(acceptedLots: 1, refusedLots: 0, invoices: 2, distinctInvoices: 2, paid: 2, paidCents: 3800))
@@ -49,18 +50,18 @@ struct GatewayServerTests {
         let client = GatewayClient(baseURL: gateway.baseURL, token: alice.token)
         _ = try await client.submit(lot: try lot(7, invoices: ["A"]))
         let reused = try await client.submit(lot: try lot(7, invoices: ["B"]))
-        #expect(!reused.isPositive && reused.code == "LOT_NUMBER_REUSED")
+        #expect(!reused.isPositive && reused.code == .refused(.lotNumberReused))
         let future = try await client.submit(lot: try lot(8, invoices: ["C"], createdAt: Date().addingTimeInterval(86_400)))
-        #expect(future.code == "FUTURE_DATE")
+        #expect(future.code == .refused(.futureDate))
         let badSignature = try await client.submit(lot: try lot(9, invoices: ["D"], signer: P256.Signing.PrivateKey()))
-        #expect(badSignature.code == "BAD_SIGNATURE")
+        #expect(badSignature.code == .refused(.badSignature))
         let malformed = try await client.submit(lot: Array("garbage".utf8))
-        #expect(malformed.code == "MALFORMED" && malformed.lotNumber == nil)
+        #expect(malformed.code == .refused(.malformed) && malformed.lotNumber == nil)
         let stranger = TestPractitioner("100000001")
         let unregistered = try await client.submit(lot: try lot(10, sender: stranger, invoices: ["E"]))
-        #expect(unregistered.code == "UNREGISTERED_SENDER")
+        #expect(unregistered.code == .refused(.unregisteredSender))
         let otherSender = try await client.submit(lot: try lot(11, sender: bob, invoices: ["F"]))
-        #expect(otherSender.code == "SENDER_MISMATCH")
+        #expect(otherSender.code == .refused(.senderMismatch))
         // A refused lot number can be used again with corrected content.
         let corrected = try await client.submit(lot: try lot(8, invoices: ["C"]))
         #expect(corrected.isPositive)
@@ -90,8 +91,8 @@ struct GatewayServerTests {
         _ = try await client.submit(lot: try lot(1, invoices: ["Z"]))
         _ = try await client.submit(lot: try lot(2, invoices: ["Z"]))
         let returns = try await client.returns(after: 0).returns
-        #expect(returns.map(\.status) == ["paid", "rejected"])
-        #expect(returns[1].reasonCode == "DUPLICATE_INVOICE")
+        #expect(returns.map(\.status) == [.paid, .rejected])
+        #expect(returns[1].reasonCode == .duplicateInvoice)
         await gateway.stop()
     }
 

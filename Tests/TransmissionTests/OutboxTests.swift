@@ -1,6 +1,8 @@
+import Claims
 import Crypto
 import Foundation
 import Gateway
+import GatewayAPI
 import Testing
 import TestSupport
 import Transmission
@@ -56,7 +58,7 @@ struct OutboxTests {
         let ids = try await fill(outbox, count: 5, reject: { $0 == 3 ? "NIR_KEY" : nil })
         #expect(try await outbox.summary().count(.signed) == 5)
         let t = transmitter(outbox, gateway.baseURL)
-        let lots = try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 2)
+        let lots = try await t.assembleLots(with: FakeAssembler(key: alice.key), limits: LotLimits(maximumFSEs: 2))
         #expect(lots.map(\.lotNumber) == [1, 2, 3])
         #expect(try await outbox.summary().count(.inLot) == 5)
         let report = try await t.sendPending()
@@ -79,12 +81,12 @@ struct OutboxTests {
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
         _ = try await fill(outbox, count: 2)
         let t = transmitter(outbox, gateway.baseURL)
-        try await t.assembleLots(with: FakeAssembler(key: alice.key, createdAt: Date().addingTimeInterval(3600 * 24)), maxFSEsPerLot: 10)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key, createdAt: Date().addingTimeInterval(3600 * 24)), limits: LotLimits(maximumFSEs: 10))
         let report = try await t.sendPending()
         #expect(report.refused.count == 1 && report.refused[0].arlCode == "FUTURE_DATE")
         #expect(try await outbox.summary().count(.refused) == 2)
         #expect(try await outbox.requeueRefused() == 2)
-        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 10)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), limits: LotLimits(maximumFSEs: 10))
         #expect(try await t.sendPending().acknowledged.first?.lotNumber == 2)
         #expect(try gateway.store.counts() .invoices == 2)
         await gateway.stop()
@@ -99,7 +101,7 @@ struct OutboxTests {
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
         _ = try await fill(outbox, count: 30)
         let t = transmitter(outbox, gateway.baseURL)
-        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 4)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), limits: LotLimits(maximumFSEs: 4))
         let report = try await t.sendPending(concurrency: lotsInFlight)
         #expect(report.acknowledged.count == 8 && report.pending.isEmpty)
         #expect(report.acknowledged.map(\.lotNumber) == Array(1...8))
@@ -117,7 +119,7 @@ struct OutboxTests {
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
         _ = try await fill(outbox, count: 20)
         let t = transmitter(outbox, gateway.baseURL)
-        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 2)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), limits: LotLimits(maximumFSEs: 2))
         let report = try await t.sendPending(concurrency: lotsInFlight)
         #expect(report.acknowledged.count == 10)
         #expect(try gateway.store.counts() == .init(acceptedLots: 10, refusedLots: 0, invoices: 20, distinctInvoices: 20, paid: 20, paidCents: 20 * 1900))
@@ -133,7 +135,7 @@ struct OutboxTests {
         let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
         _ = try await fill(outbox, count: 3)
         let t = transmitter(outbox, "http://127.0.0.1:\(port)", retry: RetryPolicy(initialDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxAttempts: 2))
-        try await t.assembleLots(with: FakeAssembler(key: alice.key), maxFSEsPerLot: 10)
+        try await t.assembleLots(with: FakeAssembler(key: alice.key), limits: LotLimits(maximumFSEs: 10))
         let down = try await t.sendPending()
         #expect(down.pending.count == 1 && down.acknowledged.isEmpty)
         #expect(try await outbox.lots(in: [.sent]).count == 1)

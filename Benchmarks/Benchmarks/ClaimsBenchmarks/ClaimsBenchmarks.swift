@@ -76,13 +76,21 @@ let benchmarks: @Sendable () -> Void = {
             maxDuration: .seconds(count > 10_000 ? 10 : 3), maxIterations: count > 10_000 ? 10 : 100
         )
         Benchmark("Lot build (\(count) FSEs)", configuration: configuration) { benchmark in
+            // The outbox's engine: cut by the format's limits (LotLimits.cut), then encode and sign each lot
+            // (LotEncoder.signedLot); lot numbers come from the outbox's own transaction, not measured here.
             let invoices = BenchmarkSamples.invoices(count)
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openvitale-bench-\(UUID().uuidString)")
-            let builder = LotBuilder(signer: SoftwareClaimSigner(), numbers: try LotNumberStore(directory: directory))
-            defer { try? FileManager.default.removeItem(at: directory) }
+            let signer = SoftwareClaimSigner()
+            let date = try ClaimDate("2025-03-14")
+            var encoder = LotEncoder()
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                let lots = try await builder.build(invoices, sender: BenchmarkSamples.situation.billingNumber, date: try ClaimDate("2025-03-14"), time: 120_000)
+                var lots: [Lot] = []
+                for (offset, cut) in try LotLimits.standard.cut(invoices.map(LotLimits.bytesInLot(of:))).enumerated() {
+                    let members = Array(invoices[cut])
+                    let header = LotHeader(sender: BenchmarkSamples.situation.billingNumber, lotNumber: UInt32(offset + 1), creationDate: date,
+                                           creationTime: 120_000, destination: members[0].fse.destination, count: members.count, signer: signer.identity)
+                    lots.append(try await encoder.signedLot(header: header, invoices: members, signer: signer))
+                }
                 blackHole(lots)
             }
         }
@@ -98,10 +106,10 @@ let benchmarks: @Sendable () -> Void = {
             let fse = BenchmarkSamples.fse(number: UInt32(index + 1))
             invoices.append(try await SignedFSE.sign(fse, with: signer))
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openvitale-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let lot = try await LotBuilder(signer: signer, numbers: try LotNumberStore(directory: directory))
-            .build(invoices, sender: BenchmarkSamples.situation.billingNumber, date: try ClaimDate("2025-03-14"), time: 120_000)[0]
+        let header = LotHeader(sender: BenchmarkSamples.situation.billingNumber, lotNumber: 1, creationDate: try ClaimDate("2025-03-14"),
+                               creationTime: 120_000, destination: invoices[0].fse.destination, count: invoices.count, signer: signer.identity)
+        var encoder = LotEncoder()
+        let lot = try await encoder.signedLot(header: header, invoices: invoices, signer: signer)
         let key = signer.identity.publicKey
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {

@@ -47,7 +47,7 @@ public struct LotDecoder: Sendable {
 
         guard let sender = BillingNumber(value: r.u32(16)) else { throw LotDecodingError(.invalidValue, offset: 16, field: "sender") }
         let lotNumber = r.u32(20)
-        guard lotNumber >= 1, lotNumber <= LotNumberStore.maximum else { throw LotDecodingError(.invalidValue, offset: 20, field: "lot number") }
+        guard lotNumber >= 1, lotNumber <= LotHeader.maximumLotNumber else { throw LotDecodingError(.invalidValue, offset: 20, field: "lot number") }
         guard let date = ClaimDate(yyyymmdd: r.u32(24)) else { throw LotDecodingError(.invalidValue, offset: 24, field: "creation date") }
         let time = r.u32(28)
         guard time <= 235_959, time % 100 < 60, time / 100 % 100 < 60 else {

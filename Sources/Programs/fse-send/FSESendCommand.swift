@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Secrets
 import Logging
 
 /// `fse-send`: batch sending of FSEs through the durable outbox (docs/fse-send.md).
@@ -58,7 +59,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "The insurer gateway's URL. Default: $OPENVITALE_GATEWAY or http://127.0.0.1:8480.")
     var gateway: String?
 
-    @Option(help: "File holding the practitioner's gateway token (should be mode 0600). Default: $OPENVITALE_GATEWAY_TOKEN_FILE.")
+    @Option(help: "File holding the practitioner's gateway token (mode 0600: refused when others may read it). Default: $OPENVITALE_GATEWAY_TOKEN_FILE.")
     var tokenFile: String?
 
     @Option(help: "Attempts per lot in this run before leaving it for `resume`.")
@@ -82,11 +83,10 @@ struct GatewayOptions: ParsableArguments {
         guard let path = tokenFile ?? ProcessInfo.processInfo.environment["OPENVITALE_GATEWAY_TOKEN_FILE"] else {
             throw ValidationError("no gateway token: give --token-file (or set OPENVITALE_GATEWAY_TOKEN_FILE)")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--token-file \(path): cannot read it")
+        let token: String
+        do { token = try SecretFile.readFirstLine(path, what: "token") } catch {
+            throw ValidationError("--token-file \(error.description)")
         }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else { throw ValidationError("--token-file \(path): empty") }
         return token
     }
 }

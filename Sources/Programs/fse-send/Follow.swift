@@ -7,8 +7,12 @@ struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Finish what an interrupted run left: sign built FSEs, assemble lots, resend lots without ARL (same numbers, same bytes), fetch returns.")
 
-    @Option(help: "Most FSEs in one new lot.")
-    var maxFsesPerLot = 1000
+    @Option(help: "Most FSEs in one new lot (at most \(LotLimits.standard.maximumFSEs), the lot format's limit).")
+    var maxFsesPerLot = LotLimits.standard.maximumFSEs
+
+    func validate() throws {
+        try Pipeline.validate(maxFSEsPerLot: maxFsesPerLot)
+    }
 
     @OptionGroup var outboxOptions: OutboxOptions
     @OptionGroup var gatewayOptions: GatewayOptions
@@ -39,8 +43,7 @@ struct Resume: AsyncParsableCommand {
         let client = GatewayClient(baseURL: gatewayOptions.gatewayURL, token: try gatewayOptions.token())
         let transmitter = Transmitter(outbox: outbox, client: client, billingNumber: billing, retry: Pipeline.retry(gatewayOptions))
         if let signer {
-            try await Pipeline.signBuilt(outbox, signer: signer, billingNumber: billing, output: out)
-            try await transmitter.assembleLots(with: ClaimsLotAssembler(signer: signer), maxFSEsPerLot: maxFsesPerLot)
+            try await Pipeline.prepare(transmitter, signer: signer, maxFSEsPerLot: maxFsesPerLot, output: out)
         }
         throw ExitCode(try await Pipeline.send(transmitter, parallelLots: gatewayOptions.parallelLots, output: out))
     }

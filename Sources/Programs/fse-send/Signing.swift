@@ -1,7 +1,7 @@
 import ArgumentParser
 import Claims
-import Crypto
 import Foundation
+import Secrets
 
 /// Who signs: the CPS in a PC/SC reader (`--reader`, `--pin-file`), or a software key with a practitioner file
 /// (`--key`, `--practitioner`: tests and demos), both through Claims' `ClaimSigner`.
@@ -29,33 +29,22 @@ struct SignerOptions: ParsableArguments {
             guard let path = pinFile ?? ProcessInfo.processInfo.environment["OPENVITALE_CPS_PIN_FILE"] else {
                 throw SignerUnavailable(message: "--reader needs the CPS PIN: give --pin-file (or set OPENVITALE_CPS_PIN_FILE)")
             }
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw SignerUnavailable(message: "--pin-file \(path): cannot read it")
+            let pin: String
+            do { pin = try SecretFile.readFirstLine(path, what: "PIN") } catch {
+                throw SignerUnavailable(message: "--pin-file \(error.description)")
             }
-            let opened = try await CardSignerOpener.open(reader: reader, pin: text.trimmingCharacters(in: .whitespacesAndNewlines), situationNumber: situation)
+            let opened = try await CardSignerOpener.open(reader: reader, pin: pin, situationNumber: situation)
             return (opened.signer, opened.practitioner)
         }
         guard let key, let practitioner else {
             throw SignerUnavailable(message: "no signer: give --reader and --pin-file (CPS), or --key and --practitioner (software key)")
         }
-        let pem: String
-        do { pem = try String(contentsOfFile: key, encoding: .utf8) } catch {
-            throw SignerUnavailable(message: "--key \(key): cannot read it")
+        do {
+            let files = try SoftwareSignerFiles(privateKeyFile: key, practitionerFile: practitioner, keyField: "--key", practitionerField: "--practitioner")
+            return (files.signer, files.situation)
+        } catch {
+            throw SignerUnavailable(message: error.description)
         }
-        let privateKey: P256.Signing.PrivateKey
-        do { privateKey = try P256.Signing.PrivateKey(pemRepresentation: pem) } catch {
-            throw SignerUnavailable(message: "--key \(key): not a PEM P-256 private key")
-        }
-        let file: SoftwarePractitionerFile
-        do { file = try JSONDecoder().decode(SoftwarePractitionerFile.self, from: Data(contentsOf: URL(fileURLWithPath: practitioner))) } catch {
-            throw SignerUnavailable(message: "--practitioner \(practitioner): \(error)")
-        }
-        let situation: PractitionerSituation
-        do { situation = try file.situation() } catch {
-            throw SignerUnavailable(message: "--practitioner \(practitioner): billingNumber: \(error)")
-        }
-        let signer = SoftwarePractitionerFile.signer(for: situation, privateKey: privateKey)
-        return (signer, situation)
     }
 
     func tariffTable() throws -> TariffTable {

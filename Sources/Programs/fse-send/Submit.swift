@@ -1,6 +1,7 @@
 import ArgumentParser
 import Claims
 import Foundation
+import GatewayAPI
 import Logging
 import Transmission
 
@@ -20,8 +21,8 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Folder for the lot files of --dry-run.")
     var lotDir = "."
 
-    @Option(help: "Most FSEs in one lot (at most 1000).")
-    var maxFsesPerLot = 1000
+    @Option(help: "Most FSEs in one lot (at most \(LotLimits.standard.maximumFSEs), the lot format's limit).")
+    var maxFsesPerLot = LotLimits.standard.maximumFSEs
 
     @OptionGroup var outboxOptions: OutboxOptions
     @OptionGroup var gatewayOptions: GatewayOptions
@@ -29,7 +30,7 @@ struct Submit: AsyncParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one claim file") }
-        guard (1...1000).contains(maxFsesPerLot) else { throw ValidationError("--max-fses-per-lot must be 1 to 1000") }
+        try Pipeline.validate(maxFSEsPerLot: maxFsesPerLot)
     }
 
     func run() async throws {
@@ -84,10 +85,9 @@ struct Submit: AsyncParsableCommand {
         // 2. Store every FSE (built) before anything else happens.
         let ids = try await Pipeline.store(claims, in: outbox, billingNumber: billing)
         // 3. Sign, 4. form lots.
-        try await Pipeline.signBuilt(outbox, signer: signing.signer, billingNumber: billing, output: out)
         let client = GatewayClient(baseURL: gatewayOptions.gatewayURL, token: dryRun ? "" : try gatewayOptions.token())
         let transmitter = Transmitter(outbox: outbox, client: client, billingNumber: billing, retry: Pipeline.retry(gatewayOptions))
-        let assembled = try await transmitter.assembleLots(with: ClaimsLotAssembler(signer: signing.signer), maxFSEsPerLot: maxFsesPerLot)
+        let assembled = try await Pipeline.prepare(transmitter, signer: signing.signer, maxFSEsPerLot: maxFsesPerLot, output: out).assembled
         if dryRun {
             try FileManager.default.createDirectory(atPath: lotDir, withIntermediateDirectories: true)
             for lot in try await outbox.lots(in: [.ready]) {
@@ -117,27 +117,27 @@ enum Pipeline {
     static func store(_ claims: [ConvertedClaim], in outbox: Outbox, billingNumber: String) async throws -> [ClaimID] {
         guard !claims.isEmpty else { return [] }
         // Numbers reserved and FSEs stored in one durable transaction.
-        let addition = try await outbox.addNumbered(billingNumber: billingNumber, count: claims.count) { first in
-            try claims.enumerated().map { offset, claim in
-                var fse = claim.fse
-                fse.invoiceNumber = UInt32(first + Int64(offset))
-                let reference = claim.row.fields["reference"].map { " \($0.prefix(32))" } ?? ""
-                return NewClaim(
-                    billingNumber: billingNumber, invoiceNumber: String(fse.invoiceNumber), organism: fse.destination.description,
-                    careDate: claim.row.fields["care_date"] ?? "", patientMasked: "\(fse.beneficiary.nir)",
-                    totalCents: Int64(fse.totals.total), amoCents: Int64(fse.totals.amo), fse: try fse.encoded(),
-                    source: "\(claim.row.location)\(reference)")
-            }
-        }
+        let addition = try await outbox.addPriced(claims.map { claim in
+            let reference = claim.row.fields["reference"].map { " \($0.prefix(32))" } ?? ""
+            return PricedClaim(fse: claim.fse, careDate: claim.row.fields["care_date"] ?? "", source: "\(claim.row.location)\(reference)")
+        }, billingNumber: billingNumber)
         guard case .added(let ids, _) = addition else { return [] }
         return ids
     }
 
-    static func signBuilt(_ outbox: Outbox, signer: any ClaimSigner, billingNumber: String, output: Output) async throws {
-        let signed = try await outbox.signBuiltFSEs(billingNumber: billingNumber, with: signer) { done, total in
-            output.progress("signing", done, total)
+    static func validate(maxFSEsPerLot: Int) throws {
+        let limit = LotLimits.standard.maximumFSEs
+        guard (1...limit).contains(maxFSEsPerLot) else { throw ValidationError("--max-fses-per-lot must be 1 to \(limit) (the lot format's limit)") }
+    }
+
+    /// Signs what is built and assembles lots (Transmission's shared step), with a progress bar on a terminal.
+    @discardableResult
+    static func prepare(_ transmitter: Transmitter, signer: any ClaimSigner, maxFSEsPerLot: Int, output: Output) async throws -> PreparedLots {
+        let prepared = try await transmitter.prepareLots(signer: signer, limits: LotLimits.standard.capped(atFSEs: maxFSEsPerLot)) { event in
+            if case .signed(let done, let total) = event { output.progress("signing", done, total) }
         }
-        if signed > 0 { output.endProgress() }
+        if prepared.signed > 0 { output.endProgress() }
+        return prepared
     }
 
     /// Sends what is pending, fetches returns, prints the summary; returns the exit status.
@@ -145,7 +145,8 @@ enum Pipeline {
         let toSend = try await transmitter.outbox.lotsToSend(billingNumber: transmitter.billingNumber)
         let total = toSend.count
         let counter = Counter()
-        let report = try await transmitter.sendPending(concurrency: parallelLots) { event in
+        let followed = try await transmitter.sendAndFollow(concurrency: parallelLots) { roundEvent in
+            guard case .lot(let event) = roundEvent else { return }
             switch event {
             case .sending(let lot, let attempt):
                 if !output.isTerminal && attempt > 1 { output.line("lot \(lot): attempt \(attempt)") }
@@ -163,10 +164,8 @@ enum Pipeline {
             }
         }
         output.endProgress()
-        var returns: Outbox.Reconciliation?
-        if report.acknowledged.count > 0 {
-            returns = try? await transmitter.fetchReturns()
-        }
+        let report = followed.sent
+        let returns = followed.returns
         let summary = try await transmitter.outbox.summary(billingNumber: transmitter.billingNumber)
         output.line("lots: \(report.acknowledged.count) acknowledged, \(report.refused.count) refused, \(report.pending.count) left to send")
         for lot in report.refused {

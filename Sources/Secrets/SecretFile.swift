@@ -3,7 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// A secret (bearer token) kept in a file that only its owner may read (mode 0600).
+/// Secrets kept in files that only their owner may read (mode 0600 or 0400): API and gateway tokens, the CPS
+/// PIN, software signing keys. Every program reads them through here, so every program refuses a secret that
+/// other users could read, naming the file and its mode.
 public enum SecretFile {
     /// Why a secret file was refused.
     public struct Problem: Error, CustomStringConvertible, Sendable, Equatable {
@@ -24,7 +26,7 @@ public enum SecretFile {
             throw Problem("\(path): the token file has mode \(String(mode, radix: 8)), readable by other users; run chmod 600 \(path)")
         }
         guard info.st_uid == geteuid() else {
-            throw Problem("\(path): the token file belongs to uid \(info.st_uid), not to the daemon's user (uid \(geteuid()))")
+            throw Problem("\(path): the token file belongs to uid \(info.st_uid), not to this program's user (uid \(geteuid()))")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Problem("\(path): cannot read the token file")
@@ -46,7 +48,8 @@ public enum SecretFile {
         return text
     }
 
-    static func checkOwnerOnly(_ path: String) throws(Problem) {
+    /// Checks that `path` is a regular file of the current user that nobody else may read.
+    public static func checkOwnerOnly(_ path: String) throws(Problem) {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw Problem("\(path): cannot read the file: \(String(cString: strerror(errno)))")
@@ -57,7 +60,7 @@ public enum SecretFile {
             throw Problem("\(path): mode \(String(mode, radix: 8)), readable by other users; run chmod 600 \(path)")
         }
         guard info.st_uid == geteuid() else {
-            throw Problem("\(path): belongs to uid \(info.st_uid), not to the daemon's user (uid \(geteuid()))")
+            throw Problem("\(path): belongs to uid \(info.st_uid), not to this program's user (uid \(geteuid()))")
         }
     }
 
@@ -104,8 +107,17 @@ public enum SecretFile {
         return out
     }
 
+    /// Reads the first line of a secret file (a gateway token, a PIN) after the ownership and mode checks of
+    /// ``readText(_:)``; refuses an empty one. `what` names the secret in messages ("token", "PIN").
+    public static func readFirstLine(_ path: String, what: String) throws(Problem) -> String {
+        let text = try readText(path)
+        let line = (text.split(whereSeparator: \.isNewline).first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
+        guard !line.isEmpty else { throw Problem("\(path): the \(what) file is empty") }
+        return line
+    }
+
     /// Compares two tokens in time independent of where they differ.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         var diff = UInt8(x.count == y.count ? 0 : 1)
         for i in 0..<max(x.count, y.count) {
