@@ -182,7 +182,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TransmissionTests",
-            dependencies: ["Transmission", "Gateway", "GatewayAPI", "Claims", "PCSC", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Transmission", "Gateway", "GatewayAPI", "Claims", "PCSC", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -94,6 +94,33 @@ struct EndToEndTests {
         try await gateway.stop()
     }
 
+    /// A token, key or PIN file that other users may read is refused, naming the file and its mode; nothing is
+    /// stored or sent.
+    @Test func secretFilesReadableByOthersAreRefused() async throws {
+        let practice = try Practice()
+        let gateway = try await practice.startGateway()
+        let claims = try practice.writeClaims(1)
+        chmod(practice.folder.path("token"), 0o644)
+        let token = try practice.fseSend("submit", [claims], gateway: gateway.baseURL, name: "token-644")
+        #expect(try await token.wait() == 64, "\(token.stderr)")
+        #expect(token.stderr.contains(practice.folder.path("token")) && token.stderr.contains("mode 644"), "\(token.stderr)")
+        chmod(practice.folder.path("token"), 0o600)
+        chmod(practice.folder.path("cps-key.pem"), 0o640)
+        let key = try practice.fseSend("submit", [claims], gateway: gateway.baseURL, name: "key-640")
+        #expect(try await key.wait() == 69, "\(key.stderr)")
+        #expect(key.stderr.contains("--key") && key.stderr.contains("mode 640"), "\(key.stderr)")
+        chmod(practice.folder.path("cps-key.pem"), 0o600)
+        _ = FileManager.default.createFile(atPath: practice.folder.path("pin"), contents: Data("1234\n".utf8), attributes: [.posixPermissions: 0o644])
+        let pin = try ChildProcess("fse-send", ["submit", claims, "--reader", "No Such Reader", "--pin-file", practice.folder.path("pin"),
+                                                "--outbox", practice.outboxPath, "--gateway", gateway.baseURL, "--token-file", practice.folder.path("token")],
+                                   folder: practice.folder, name: "pin-644")
+        #expect(try await pin.wait() == 69, "\(pin.stderr)")
+        #expect(pin.stderr.contains("--pin-file") && pin.stderr.contains("mode 644"), "\(pin.stderr)")
+        #expect(try gateway.counts().invoices == 0)
+        #expect(try await practice.outbox().summary().totalClaims == 0)
+        try await gateway.stop()
+    }
+
     @Test func dryRunWritesLotFilesAndSendsNothing() async throws {
         let practice = try Practice()
         let lots = practice.folder.path("lots")

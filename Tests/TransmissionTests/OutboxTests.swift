@@ -2,6 +2,7 @@ import Claims
 import Crypto
 import Foundation
 import Gateway
+import GRDB
 import GatewayAPI
 import Testing
 import TestSupport
@@ -171,5 +172,60 @@ struct OutboxTests {
             try await outbox.add(NewClaim(billingNumber: claim.billingNumber, invoiceNumber: claim.invoiceNumber, organism: "01751", careDate: "2026-11-27",
                                           patientMasked: "x", totalCents: 1, amoCents: 1, fse: [1]))
         }
+    }
+
+    /// A state written by another version (or a damaged file) is reported with the table, the row and the value,
+    /// never read as `built`.
+    @Test func unknownStateOnDiskIsAnError() async throws {
+        let path = folder.path("outbox.sqlite")
+        let outbox = try Outbox(path: path, logger: quietLogger)
+        let ids = try await fill(outbox, count: 2)
+        let db = try DatabaseQueue(path: path)
+        try await db.write { try $0.execute(sql: "UPDATE claim SET state = 'archived' WHERE id = ?", arguments: [ids[1]]) }
+        #expect(try await outbox.claim(ids[0])?.state == .signed)
+        do {
+            _ = try await outbox.claim(ids[1])
+            Issue.record("an unknown state was read")
+        } catch let error as Outbox.Error {
+            #expect(error.kind == .unknownState)
+            #expect(error.description.contains("claim \(ids[1])") && error.description.contains("'archived'"), "\(error)")
+        }
+        await #expect(throws: Outbox.Error.self) { try await outbox.claims() }
+        await #expect(throws: Outbox.Error.self) { try await outbox.summary() }
+        try await db.write { try $0.execute(sql: "UPDATE claim SET state = 'signed' WHERE id = ?", arguments: [ids[1]]) }
+        #expect(try await outbox.claims().count == 2)
+    }
+
+    /// Lots are cut by the format's limits (count and bytes), whatever setting asks for more.
+    @Test func lotsAreCutByTheFormatLimits() async throws {
+        let gateway = try await startGateway()
+        let outbox = try Outbox(path: folder.path("outbox.sqlite"), logger: quietLogger)
+        _ = try await fill(outbox, count: 7)
+        // Each fake signed FSE ("000000001|1900|") takes 15 bytes: three fit in the byte limit below.
+        let t = transmitter(outbox, gateway.baseURL)
+        let lots = try await t.assembleLots(with: FakeAssembler(key: alice.key), limits: LotLimits(maximumFSEs: 1000, maximumBytes: LotLimits.fixedBytes + 3 * 15))
+        #expect(lots.map(\.fses.count) == [3, 3, 1])
+        #expect(try await t.sendPending().acknowledged.count == 3)
+        await gateway.stop()
+    }
+
+    /// The client's errors carry the HTTP status: 401 is seen as such, 404 on an ARL means "never received".
+    @Test func clientErrorsCarryTheHTTPStatus() async throws {
+        let gateway = try await startGateway()
+        let good = GatewayClient(baseURL: gateway.baseURL, token: alice.token)
+        #expect(try await good.arl(lotNumber: 42) == nil)
+        let intruder = GatewayClient(baseURL: gateway.baseURL, token: "not-a-token-of-anyone")
+        do {
+            _ = try await intruder.returns(after: 0)
+            Issue.record("an unknown token was accepted")
+        } catch {
+            #expect(error.httpStatus == 401 && error.isUnauthorized && !error.isTransient)
+            #expect(error == .status(401, request: "GET /v1/returns", body: ErrorBody(error: .unauthorized, message: "a registered practitioner's bearer token is required")))
+        }
+        let down = GatewayClient(baseURL: "http://127.0.0.1:9", token: alice.token)
+        do { _ = try await down.returns(after: 0) } catch {
+            #expect(error.httpStatus == nil && error.isTransient)
+        }
+        await gateway.stop()
     }
 }

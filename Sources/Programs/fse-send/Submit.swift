@@ -53,6 +53,8 @@ struct Submit: AsyncParsableCommand {
             out.error(error.message)
             throw ExitCode(ExitStatus.unavailable)
         }
+        // The token is read (and its file checked) before anything is stored.
+        let token = dryRun ? "" : try gatewayOptions.token()
         let converter = ClaimFileConverter(practitioner: signing.practitioner, tariffs: try signerOptions.tariffTable())
         var claims: [ConvertedClaim] = []
         for row in rows {
@@ -85,7 +87,7 @@ struct Submit: AsyncParsableCommand {
         // 2. Store every FSE (built) before anything else happens.
         let ids = try await Pipeline.store(claims, in: outbox, billingNumber: billing)
         // 3. Sign, 4. form lots.
-        let client = GatewayClient(baseURL: gatewayOptions.gatewayURL, token: dryRun ? "" : try gatewayOptions.token())
+        let client = GatewayClient(baseURL: gatewayOptions.gatewayURL, token: token)
         let transmitter = Transmitter(outbox: outbox, client: client, billingNumber: billing, retry: Pipeline.retry(gatewayOptions))
         let assembled = try await Pipeline.prepare(transmitter, signer: signing.signer, maxFSEsPerLot: maxFsesPerLot, output: out).assembled
         if dryRun {
