@@ -48,7 +48,7 @@ let package = Package(
             dependencies: ["ISO7816", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "VPCD", dependencies: ["ISO7816", "Emulator", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "VPCD", dependencies: ["ISO7816", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
 
         // MARK: Card decoders
         .target(name: "Vitale", dependencies: ["ISO7816"], swiftSettings: strict),
@@ -163,7 +163,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TestSupport",
-            dependencies: ["ISO7816", "PCSC", "Gateway", "VPCD", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ISO7816", "PCSC", "Gateway", "VPCD", "Emulator", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/TestSupport",
             swiftSettings: strict
         ),

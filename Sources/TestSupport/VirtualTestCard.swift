@@ -1,3 +1,4 @@
+import Emulator
 import Foundation
 import Logging
 import VPCD
@@ -131,3 +132,6 @@ private final class ResponderCard: VirtualCard {
         }
     }
 }
+
+/// The emulated card OS is what the tests' virtual slots present (VPCD itself knows no card OS).
+extension EmulatedCard: VirtualCard {}

@@ -1,5 +1,3 @@
-import Emulator
-
 /// A card that a ``VirtualSlot`` presents to the vpcd driver: an ATR, power controls and APDU processing.
 public protocol VirtualCard: AnyObject, Sendable {
     /// The answer to reset (1-33 bytes).
@@ -13,5 +11,3 @@ public protocol VirtualCard: AnyObject, Sendable {
     /// Processes a command APDU and returns the response (at least SW1 SW2).
     func process(_ command: [UInt8]) -> [UInt8]
 }
-
-extension EmulatedCard: VirtualCard {}

@@ -134,3 +134,6 @@ struct VitaleCard: ParsableCommand {
         fflush(nil)
     }
 }
+
+/// `vitale-card` presents the emulated card OS in a vpcd slot (VPCD itself knows no card OS).
+extension EmulatedCard: VirtualCard {}
