@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Vitale", targets: ["Vitale"]),
         .library(name: "CPS", targets: ["CPS"]),
         .library(name: "Claims", targets: ["Claims"]),
+        .library(name: "CPSSigning", targets: ["CPSSigning"]),
         .library(name: "Transmission", targets: ["Transmission"]),
         .library(name: "GatewayAPI", targets: ["GatewayAPI"]),
         .library(name: "Gateway", targets: ["Gateway"]),
@@ -61,12 +62,14 @@ let package = Package(
         // MARK: Claims and transmission
         .target(
             name: "Claims",
-            dependencies: ["Vitale", "CPS", "Secrets", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Vitale", "Secrets", .product(name: "Crypto", package: "swift-crypto")],
             resources: [],
             swiftSettings: strict
         ),
         // The gateway's wire contract (docs/gateway-openapi.yaml), shared by the server and the client.
         .target(name: "GatewayAPI", swiftSettings: strict),
+        // The CPS as a ClaimSigner (the card decoders and the claims stay apart; the gateway links no APDU stack).
+        .target(name: "CPSSigning", dependencies: ["CPS", "Claims"], swiftSettings: strict),
         .target(
             name: "Transmission",
             dependencies: [
@@ -99,7 +102,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "PCSC", "Vitale", "CPS", "Claims", "Transmission", "GatewayAPI", "Secrets",
+                "PCSC", "Vitale", "CPS", "CPSSigning", "Claims", "Transmission", "GatewayAPI", "Secrets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -131,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "FSESendCommand",
             dependencies: [
-                "PCSC", "CPS", "Claims", "Transmission", "GatewayAPI", "Secrets",
+                "PCSC", "CPS", "CPSSigning", "Claims", "Transmission", "GatewayAPI", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -177,7 +180,7 @@ let package = Package(
         .testTarget(name: "VitaleTests", dependencies: ["Vitale", "CPS", "Emulator", "VPCD", "PCSC", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ClaimsTests",
-            dependencies: ["Claims", "Emulator", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Claims", "CPS", "CPSSigning", "Emulator", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

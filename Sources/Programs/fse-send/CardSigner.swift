@@ -1,4 +1,5 @@
 import CPS
+import CPSSigning
 import Claims
 import Foundation
 import PCSC

@@ -1,4 +1,5 @@
 import CPS
+import Claims
 import Crypto
 
 /// A ``ClaimSigner`` backed by the practitioner's CPS card: the card computes every signature (PSO: COMPUTE
