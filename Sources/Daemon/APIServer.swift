@@ -77,9 +77,9 @@ public struct ClaimView: Sendable, Equatable, Codable {
     init(_ r: ClaimRecord) {
         id = r.id.rawValue
         invoiceNumber = r.invoiceNumber
-        billingNumber = r.billingNumber
-        organism = r.organism
-        careDate = r.careDate
+        billingNumber = r.billingNumber.description
+        organism = r.organism.description
+        careDate = r.careDate.description
         patient = r.patientMasked
         totalCents = r.totalCents
         amoCents = r.amoCents

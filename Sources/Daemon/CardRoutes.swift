@@ -25,7 +25,7 @@ extension Daemon {
             }
             do {
                 let session = try await self.slots.submitPIN(pin)
-                return APIResponse.json(.ok, SessionView(open: true, origin: session.origin.rawValue, billingNumber: session.billingNumber,
+                return APIResponse.json(.ok, SessionView(open: true, origin: session.origin.rawValue, billingNumber: session.billingNumber.description,
                                                          situation: Int(session.situation.situationNumber),
                                                          maySignInvoice: session.situation.maySignInvoice, maySignLot: session.situation.maySignLot))
             } catch let error as PINSubmissionError {

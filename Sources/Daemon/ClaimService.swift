@@ -145,7 +145,7 @@ public actor ClaimService {
         var fse = converted.fse
         let id: ClaimID
         do {
-            let addition = try await outbox.addPriced([PricedClaim(fse: fse, careDate: fields["care_date"] ?? "", source: source ?? "api")],
+            let addition = try await outbox.addPriced([PricedClaim(fse: fse, careDate: converted.careDate, source: source ?? "api")],
                                                       billingNumber: billing, retryOf: source)
             switch addition {
             case .existing(let existing):

@@ -251,7 +251,7 @@ public final class Daemon: Sendable {
             guard let session = self.sessions.session else {
                 return APIResponse.json(.ok, SessionView(open: false))
             }
-            return APIResponse.json(.ok, SessionView(open: true, origin: session.origin.rawValue, billingNumber: session.billingNumber,
+            return APIResponse.json(.ok, SessionView(open: true, origin: session.origin.rawValue, billingNumber: session.billingNumber.description,
                                                      situation: Int(session.situation.situationNumber),
                                                      maySignInvoice: session.situation.maySignInvoice, maySignLot: session.situation.maySignLot))
         }

@@ -31,7 +31,7 @@ public struct SendRoundReport: Sendable, Equatable, Codable {
 public protocol SigningSource: Sendable {
     /// The open session's numéro de facturation (as the outbox stores it), its signer, and whether it may sign
     /// lots; nil when no session is open.
-    func currentSigner() async -> (billingNumber: String, signer: any ClaimSigner, maySignLot: Bool)?
+    func currentSigner() async -> (billingNumber: BillingNumber, signer: any ClaimSigner, maySignLot: Bool)?
 }
 
 /// Sends lots from the outbox to the insurer gateway in the background, on a schedule and on demand, and
@@ -132,7 +132,7 @@ public final class OutboxSender: Service, Sendable {
             }
         }
         guard let client else { return report }
-        var billingNumbers = Set<String>()
+        var billingNumbers = Set<BillingNumber>()
         if let sessionBilling { billingNumbers.insert(sessionBilling) }
         do {
             billingNumbers.formUnion(try await outbox.billingNumbersWithWork())
@@ -190,7 +190,7 @@ public final class OutboxSender: Service, Sendable {
     /// The lot format's limits, with at most ``DaemonConfiguration/maxFSEsPerLot`` FSEs per lot.
     var lotLimits: LotLimits { LotLimits.standard.capped(atFSEs: configuration.maxFSEsPerLot) }
 
-    func transmitter(for billingNumber: String, client: GatewayClient?) -> Transmitter {
+    func transmitter(for billingNumber: BillingNumber, client: GatewayClient?) -> Transmitter {
         let retry = RetryPolicy(initialDelay: .milliseconds(200), maxDelay: .seconds(10), multiplier: 2,
                                 maxAttempts: configuration.sendAttemptsPerRound,
                                 deadline: .milliseconds(Int64(configuration.sendRoundDeadline * 1000)))

@@ -26,8 +26,8 @@ public struct PractitionerSession: Sendable {
         self.origin = origin
     }
 
-    /// The billing number as stored in the outbox.
-    public var billingNumber: String { situation.billingNumber.description }
+    /// The numéro de facturation claims are billed and stored under.
+    public var billingNumber: BillingNumber { situation.billingNumber }
 }
 
 /// Holds the current session: set when the PIN is verified (or at start for a software signer), cleared
@@ -48,7 +48,7 @@ public final class SessionStore: Sendable {
 struct SessionSigning: SigningSource {
     let sessions: SessionStore
 
-    func currentSigner() async -> (billingNumber: String, signer: any ClaimSigner, maySignLot: Bool)? {
+    func currentSigner() async -> (billingNumber: BillingNumber, signer: any ClaimSigner, maySignLot: Bool)? {
         guard let session = sessions.session else { return nil }
         return (session.billingNumber, session.signer, session.situation.maySignLot)
     }

@@ -11,6 +11,8 @@ public struct ClaimLineProblems: Error, Sendable {
 public struct ConvertedClaim: Sendable {
     public var row: ClaimFileRow
     public var fse: FSE
+    /// The care date (date des soins) of the row.
+    public var careDate: ClaimDate
 }
 
 /// Turns claim file rows (docs/claim-files.md) into priced FSEs for a practitioner, checking every field and
@@ -148,7 +150,7 @@ public struct ClaimFileConverter: Sendable {
         if let text = row.fields["amo_cents"], let expected = Int64(text), expected != Int64(priced.totals.amo) {
             problem("amo_cents", "\(expected) differs from the AMO part \(priced.totals.amo) computed by the rules")
         }
-        return problems.isEmpty ? .success(ConvertedClaim(row: row, fse: priced)) : .failure(ClaimLineProblems(problems: problems))
+        return problems.isEmpty ? .success(ConvertedClaim(row: row, fse: priced, careDate: careDate ?? priced.invoiceDate)) : .failure(ClaimLineProblems(problems: problems))
     }
 
     struct Reason: Error, CustomStringConvertible {

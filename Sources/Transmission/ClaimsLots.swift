@@ -34,7 +34,7 @@ public struct ClaimsLotAssembler: LotAssembler {
         guard let number = UInt32(exactly: request.lotNumber) else {
             throw Outbox.Error(.corruptRecord, "lot number \(request.lotNumber) out of range")
         }
-        let sender = try BillingNumber(request.billingNumber)
+        let sender = request.billingNumber
         let date = now()
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Europe/Paris")!
@@ -52,7 +52,7 @@ extension Outbox {
     /// Signs every FSE of `billingNumber` still built (stored, not yet signed) with `signer` and records the
     /// signatures 500 at a time, calling `progress(done, total)` after each batch. Returns how many were signed.
     @discardableResult
-    public func signBuiltFSEs(billingNumber: String, with signer: any ClaimSigner,
+    public func signBuiltFSEs(billingNumber: BillingNumber, with signer: any ClaimSigner,
                               progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> Int {
         let built = try await builtFSEs(billingNumber: billingNumber)
         var batch: [(id: ClaimID, signedFSE: [UInt8])] = []
@@ -78,12 +78,12 @@ extension Outbox {
 public struct PricedClaim: Sendable {
     /// The FSE, priced and checked; its invoice number is given when it is stored.
     public var fse: FSE
-    /// The care date as the claim gave it (`yyyy-MM-dd`), for reports.
-    public var careDate: String
+    /// The care date (date des soins), for reports.
+    public var careDate: ClaimDate
     /// Where it came from (a file line, an API reference), stored with it.
     public var source: String?
 
-    public init(fse: FSE, careDate: String, source: String?) {
+    public init(fse: FSE, careDate: ClaimDate, source: String?) {
         self.fse = fse
         self.careDate = careDate
         self.source = source
@@ -94,7 +94,7 @@ extension Outbox {
     /// Gives `claims` the practitioner's next invoice numbers (numéros de facture) and stores them built, encoded in
     /// Claims' format, in one durable transaction. When `retryOf` names a source already stored for the
     /// practitioner, stores nothing and answers that FSE (a retried request is stored once).
-    public func addPriced(_ claims: [PricedClaim], billingNumber: String, retryOf: String? = nil) async throws -> NumberedAddition {
+    public func addPriced(_ claims: [PricedClaim], billingNumber: BillingNumber, retryOf: String? = nil) async throws -> NumberedAddition {
         try await addNumbered(billingNumber: billingNumber, count: claims.count, source: retryOf) { first in
             try claims.enumerated().map { offset, claim in
                 guard let invoice = UInt32(exactly: first + Int64(offset)) else {
@@ -103,7 +103,7 @@ extension Outbox {
                 var fse = claim.fse
                 fse.invoiceNumber = invoice
                 return NewClaim(
-                    billingNumber: billingNumber, invoiceNumber: String(invoice), organism: fse.destination.description,
+                    billingNumber: billingNumber, invoiceNumber: String(invoice), organism: fse.destination,
                     careDate: claim.careDate, patientMasked: "\(fse.beneficiary.nir)", totalCents: Int64(fse.totals.total),
                     amoCents: Int64(fse.totals.amo), fse: try fse.encoded(), source: claim.source)
             }

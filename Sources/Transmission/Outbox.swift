@@ -111,13 +111,23 @@ public final class Outbox: Sendable {
 
     // MARK: Numbering
 
+    /// The outbox's durable counters, per practitioner.
+    public enum Counter: String, Sendable, CaseIterable, DatabaseValueConvertible {
+        /// The last invoice number (numéro de facture) given.
+        case invoice
+        /// The last lot number (numéro de lot) given.
+        case lot
+        /// The sequence of the last return (RSP) reconciled: the cursor of `GET /v1/returns`.
+        case returnsCursor = "returns-cursor"
+    }
+
     /// Reserves `count` consecutive numbers of the counter `name` of a practitioner, durably, and returns the
     /// first. Used for invoice numbers (`invoice`) and lot numbers (`lot`).
-    public func reserve(_ name: String, count: Int = 1, billingNumber: String) async throws -> Int64 {
+    public func reserve(_ name: Counter, count: Int = 1, billingNumber: BillingNumber) async throws -> Int64 {
         try await pool.write { db in try Self.reserve(db, name, count: count, billingNumber: billingNumber) }
     }
 
-    static func reserve(_ db: Database, _ name: String, count: Int, billingNumber: String) throws -> Int64 {
+    static func reserve(_ db: Database, _ name: Counter, count: Int, billingNumber: BillingNumber) throws -> Int64 {
         let current = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = ?", arguments: [billingNumber, name]) ?? 0
         try db.execute(sql: """
             INSERT INTO counter (billing_number, name, value) VALUES (?, ?, ?)
@@ -127,31 +137,35 @@ public final class Outbox: Sendable {
     }
 
     /// The current value of the counter `name` (the last number reserved; 0 when none).
-    public func counter(_ name: String, billingNumber: String) async throws -> Int64 {
+    public func counter(_ name: Counter, billingNumber: BillingNumber) async throws -> Int64 {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = ?", arguments: [billingNumber, name]) ?? 0
         }
     }
 
     /// The practitioners (numéros de facturation) the outbox holds FSEs for.
-    public func practitioners() async throws -> [String] {
-        try await pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT billing_number FROM claim ORDER BY billing_number") }
+    public func practitioners() async throws -> [BillingNumber] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT DISTINCT billing_number FROM claim ORDER BY billing_number")
+                .map { try StoredValue.decode(BillingNumber.self, $0, "billing_number", table: "claim") }
+        }
     }
 
     /// The practitioners with something to send or to follow: lots ready or sent without ARL, FSEs sent or
     /// acknowledged and waiting for their return.
-    public func billingNumbersWithWork() async throws -> [String] {
+    public func billingNumbersWithWork() async throws -> [BillingNumber] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: """
+            try Row.fetchAll(db, sql: """
                 SELECT billing_number FROM lot WHERE state IN (?, ?)
                 UNION SELECT billing_number FROM claim WHERE state IN (?, ?)
                 ORDER BY billing_number
                 """, arguments: [LotState.ready, LotState.sent, ClaimState.sent, ClaimState.acknowledged])
+                .map { try StoredValue.decode(BillingNumber.self, $0, "billing_number", table: "lot or claim") }
         }
     }
 
     /// Makes sure the counter `name` is at least `value` (e.g. lot numbers already used elsewhere).
-    public func raise(_ name: String, to value: Int64, billingNumber: String) async throws {
+    public func raise(_ name: Counter, to value: Int64, billingNumber: BillingNumber) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO counter (billing_number, name, value) VALUES (?, ?, ?)
@@ -181,7 +195,7 @@ public final class Outbox: Sendable {
     /// them, all in one durable transaction. When `source` is given and an FSE of the practitioner already came
     /// from it, stores nothing and answers that FSE (so concurrent retries of one request store it once).
     public func addNumbered(
-        billingNumber: String, count: Int, source: String? = nil, _ build: @escaping @Sendable (_ firstInvoice: Int64) throws -> [NewClaim]
+        billingNumber: BillingNumber, count: Int, source: String? = nil, _ build: @escaping @Sendable (_ firstInvoice: Int64) throws -> [NewClaim]
     ) async throws -> NumberedAddition {
         try await pool.write { db in
             if let source, let existing = try ClaimID.fetchOne(db, sql: """
@@ -189,7 +203,7 @@ public final class Outbox: Sendable {
                 """, arguments: [source, billingNumber]) {
                 return .existing(existing)
             }
-            let first = try Self.reserve(db, "invoice", count: count, billingNumber: billingNumber)
+            let first = try Self.reserve(db, .invoice, count: count, billingNumber: billingNumber)
             return .added(ids: try Self.insert(db, try build(first)), firstInvoice: first)
         }
     }
@@ -223,7 +237,7 @@ public final class Outbox: Sendable {
     }
 
     /// The FSEs of `billingNumber` still built (stored, not signed), oldest first, with their encoded bytes.
-    public func builtFSEs(billingNumber: String) async throws -> [(id: ClaimID, fse: [UInt8])] {
+    public func builtFSEs(billingNumber: BillingNumber) async throws -> [(id: ClaimID, fse: [UInt8])] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, fse FROM claim WHERE state = ? AND billing_number = ? ORDER BY id", arguments: [ClaimState.built, billingNumber])
                 .map { (id: try $0.decode(forColumn: "id"), fse: Array(try $0.decode(Data.self, forColumn: "fse"))) }
@@ -243,7 +257,7 @@ public final class Outbox: Sendable {
     }
 
     /// FSEs in a state, oldest first.
-    public func claims(in states: Set<ClaimState>? = nil, billingNumber: String? = nil, limit: Int = .max) async throws -> [ClaimRecord] {
+    public func claims(in states: Set<ClaimState>? = nil, billingNumber: BillingNumber? = nil, limit: Int = .max) async throws -> [ClaimRecord] {
         try await pool.read { db in
             var conditions: [String] = []
             var args: [any DatabaseValueConvertible] = []
@@ -267,7 +281,7 @@ public final class Outbox: Sendable {
     }
 
     /// The FSE stored with `source` for a practitioner (e.g. an API client's idempotency reference), if any.
-    public func claim(source: String, billingNumber: String) async throws -> ClaimRecord? {
+    public func claim(source: String, billingNumber: BillingNumber) async throws -> ClaimRecord? {
         try await pool.read { db in
             try ClaimRecord.fetchOne(db, sql: """
                 SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l ON l.id = c.lot_id
@@ -282,7 +296,7 @@ public final class Outbox: Sendable {
     /// (``LotLimits/cut(_:)``: at most `limits.maximumFSEs` FSEs and `limits.maximumBytes` bytes each).
     /// Allocates each lot's number and moves its FSEs to ``ClaimState/inLot`` in one transaction; the lot is
     /// ``LotState/assembling`` until ``storeLotBytes(_:bytes:)``. Returns what each lot must contain.
-    public func formLots(limits: LotLimits = .standard, billingNumber: String? = nil) async throws -> [LotRequest] {
+    public func formLots(limits: LotLimits = .standard, billingNumber: BillingNumber? = nil) async throws -> [LotRequest] {
         try await pool.write { db in
             let now = Date().timeIntervalSince1970
             var filter = ""
@@ -297,8 +311,8 @@ public final class Outbox: Sendable {
             let moveClaim = try db.cachedStatement(sql: "UPDATE claim SET state = ?, lot_id = ?, updated_at = ? WHERE id = ?")
             var requests: [LotRequest] = []
             for group in groups {
-                let billing: String = try group.decode(forColumn: "billing_number")
-                let organism: String = try group.decode(forColumn: "organism")
+                let billing = try StoredValue.decode(BillingNumber.self, group, "billing_number", table: "claim")
+                let organism = try StoredValue.decode(DestinationOrganism.self, group, "organism", table: "claim")
                 let rows = try Row.fetchAll(db, sql: """
                     SELECT id, invoice_number, amo_cents, signed_fse FROM claim
                     WHERE state = ? AND billing_number = ? AND organism = ? ORDER BY id
@@ -315,7 +329,7 @@ public final class Outbox: Sendable {
                     throw Error(.corruptRecord, "practitioner \(billing), organism \(organism): \(error)")
                 }
                 for cut in cuts {
-                    let number = try Self.reserve(db, "lot", count: 1, billingNumber: billing)
+                    let number = try Self.reserve(db, .lot, count: 1, billingNumber: billing)
                     let members = fses[cut]
                     let amo = members.reduce(Int64(0)) { $0 + $1.amoCents }
                     try insertLot.execute(arguments: [billing, number, organism, LotState.assembling, members.count, amo, now])
@@ -338,8 +352,9 @@ public final class Outbox: Sendable {
             return try lots.map { lot in
                 let id: LotID = try lot.decode(forColumn: "id")
                 let rows = try Row.fetchAll(db, sql: "SELECT id, invoice_number, signed_fse FROM claim WHERE lot_id = ? ORDER BY id", arguments: [id])
-                return LotRequest(lotID: id, billingNumber: try lot.decode(forColumn: "billing_number"), lotNumber: try lot.decode(forColumn: "lot_number"),
-                                  organism: try lot.decode(forColumn: "organism"),
+                return LotRequest(lotID: id, billingNumber: try StoredValue.decode(BillingNumber.self, lot, "billing_number", table: "lot"),
+                                  lotNumber: try lot.decode(forColumn: "lot_number"),
+                                  organism: try StoredValue.decode(DestinationOrganism.self, lot, "organism", table: "lot"),
                                   fses: try rows.map { (try $0.decode(forColumn: "id"), try $0.decode(forColumn: "invoice_number"),
                                                         Array(try $0.decode(Data.self, forColumn: "signed_fse"))) })
             }
@@ -356,12 +371,12 @@ public final class Outbox: Sendable {
     }
 
     /// Lots to send (ready, or sent without an ARL), oldest first.
-    public func lotsToSend(billingNumber: String? = nil) async throws -> [LotRecord] {
+    public func lotsToSend(billingNumber: BillingNumber? = nil) async throws -> [LotRecord] {
         try await lots(in: [.ready, .sent], billingNumber: billingNumber)
     }
 
     /// Lots in some states.
-    public func lots(in states: Set<LotState>? = nil, billingNumber: String? = nil) async throws -> [LotRecord] {
+    public func lots(in states: Set<LotState>? = nil, billingNumber: BillingNumber? = nil) async throws -> [LotRecord] {
         try await pool.read { db in
             var conditions: [String] = []
             var args: [any DatabaseValueConvertible] = []
@@ -418,7 +433,7 @@ public final class Outbox: Sendable {
 
     /// Puts FSEs refused with their lot back to ``ClaimState/signed``, to go in a new lot (with a new number).
     @discardableResult
-    public func requeueRefused(billingNumber: String? = nil) async throws -> Int {
+    public func requeueRefused(billingNumber: BillingNumber? = nil) async throws -> Int {
         try await pool.write { db in
             var filter = ""
             var args: [any DatabaseValueConvertible] = [ClaimState.signed, Date().timeIntervalSince1970, ClaimState.refused]
@@ -433,9 +448,9 @@ public final class Outbox: Sendable {
     // MARK: Returns
 
     /// The cursor of the returns already reconciled for a practitioner.
-    public func returnsCursor(billingNumber: String) async throws -> Int64 {
+    public func returnsCursor(billingNumber: BillingNumber) async throws -> Int64 {
         try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = 'returns-cursor'", arguments: [billingNumber]) ?? 0
+            try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE billing_number = ? AND name = ?", arguments: [billingNumber, Counter.returnsCursor]) ?? 0
         }
     }
 
@@ -451,7 +466,7 @@ public final class Outbox: Sendable {
     }
 
     /// Applies a page of returns to the FSEs they name and moves the cursor, in one transaction.
-    public func reconcile(_ page: ReturnsPage, billingNumber: String) async throws -> Reconciliation {
+    public func reconcile(_ page: ReturnsPage, billingNumber: BillingNumber) async throws -> Reconciliation {
         try await pool.write { db in
             let now = Date().timeIntervalSince1970
             var result = Reconciliation()
@@ -475,9 +490,9 @@ public final class Outbox: Sendable {
                 }
             }
             try db.execute(sql: """
-                INSERT INTO counter (billing_number, name, value) VALUES (?, 'returns-cursor', ?)
+                INSERT INTO counter (billing_number, name, value) VALUES (?, ?, ?)
                 ON CONFLICT (billing_number, name) DO UPDATE SET value = max(value, excluded.value)
-                """, arguments: [billingNumber, page.nextCursor])
+                """, arguments: [billingNumber, Counter.returnsCursor, page.nextCursor])
             return result
         }
     }
@@ -485,7 +500,7 @@ public final class Outbox: Sendable {
     // MARK: Summary
 
     /// Counts and amounts per state.
-    public func summary(billingNumber: String? = nil) async throws -> OutboxSummary {
+    public func summary(billingNumber: BillingNumber? = nil) async throws -> OutboxSummary {
         try await pool.read { db in
             let filter = billingNumber == nil ? "" : "WHERE billing_number = ?"
             let args: StatementArguments = billingNumber.map { [$0] } ?? []

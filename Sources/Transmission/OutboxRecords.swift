@@ -1,3 +1,4 @@
+import Claims
 import Foundation
 import GRDB
 
@@ -28,13 +29,13 @@ public struct LotID: RawRepresentable, Hashable, Comparable, Sendable, Codable, 
 /// An FSE to store in the outbox, built but not signed.
 public struct NewClaim: Sendable {
     /// The practitioner's numéro de facturation.
-    public var billingNumber: String
+    public var billingNumber: BillingNumber
     /// The invoice number (numéro de facture), unique per practitioner.
     public var invoiceNumber: String
     /// The destination AMO organism: one lot per organism.
-    public var organism: String
+    public var organism: DestinationOrganism
     /// The care date, `yyyy-MM-dd`.
-    public var careDate: String
+    public var careDate: ClaimDate
     /// The beneficiary's NIR, masked (see ``Masking/nir(_:)``); never the NIR in clear.
     public var patientMasked: String
     /// Total amount of the FSE in cents.
@@ -46,7 +47,7 @@ public struct NewClaim: Sendable {
     /// Where the claim came from (e.g. `claims.csv:12`), for reports.
     public var source: String?
 
-    public init(billingNumber: String, invoiceNumber: String, organism: String, careDate: String, patientMasked: String,
+    public init(billingNumber: BillingNumber, invoiceNumber: String, organism: DestinationOrganism, careDate: ClaimDate, patientMasked: String,
                 totalCents: Int64, amoCents: Int64, fse: [UInt8], source: String? = nil) {
         self.billingNumber = billingNumber
         self.invoiceNumber = invoiceNumber
@@ -63,10 +64,10 @@ public struct NewClaim: Sendable {
 /// An FSE as the outbox holds it (a row of `claim`, with its lot's number).
 public struct ClaimRecord: Sendable, Equatable, FetchableRecord {
     public var id: ClaimID
-    public var billingNumber: String
+    public var billingNumber: BillingNumber
     public var invoiceNumber: String
-    public var organism: String
-    public var careDate: String
+    public var organism: DestinationOrganism
+    public var careDate: ClaimDate
     public var patientMasked: String
     public var totalCents: Int64
     public var amoCents: Int64
@@ -85,10 +86,10 @@ public struct ClaimRecord: Sendable, Equatable, FetchableRecord {
     /// Reads a row of `SELECT c.*, l.lot_number FROM claim c LEFT JOIN lot l …`; an unknown state is an error.
     public init(row: Row) throws {
         id = try row.decode(forColumn: "id")
-        billingNumber = try row.decode(forColumn: "billing_number")
+        billingNumber = try StoredValue.decode(BillingNumber.self, row, "billing_number", table: "claim")
         invoiceNumber = try row.decode(forColumn: "invoice_number")
-        organism = try row.decode(forColumn: "organism")
-        careDate = try row.decode(forColumn: "care_date")
+        organism = try StoredValue.decode(DestinationOrganism.self, row, "organism", table: "claim")
+        careDate = try StoredValue.decode(ClaimDate.self, row, "care_date", table: "claim")
         patientMasked = try row.decode(forColumn: "patient_masked")
         totalCents = try row.decode(forColumn: "total_cents")
         amoCents = try row.decode(forColumn: "amo_cents")
@@ -106,10 +107,10 @@ public struct ClaimRecord: Sendable, Equatable, FetchableRecord {
 /// A lot as the outbox holds it (a row of `lot`).
 public struct LotRecord: Sendable, Equatable, FetchableRecord {
     public var id: LotID
-    public var billingNumber: String
+    public var billingNumber: BillingNumber
     /// The lot number (numéro de lot), monotonic per practitioner.
     public var lotNumber: Int64
-    public var organism: String
+    public var organism: DestinationOrganism
     public var state: LotState
     /// The signed lot bytes, once assembled (the same bytes at every resend).
     public var bytes: [UInt8]?
@@ -125,9 +126,9 @@ public struct LotRecord: Sendable, Equatable, FetchableRecord {
     /// Reads a row of `lot`; an unknown state is an error.
     public init(row: Row) throws {
         id = try row.decode(forColumn: "id")
-        billingNumber = try row.decode(forColumn: "billing_number")
+        billingNumber = try StoredValue.decode(BillingNumber.self, row, "billing_number", table: "lot")
         lotNumber = try row.decode(forColumn: "lot_number")
-        organism = try row.decode(forColumn: "organism")
+        organism = try StoredValue.decode(DestinationOrganism.self, row, "organism", table: "lot")
         state = try StoredState.decode(LotState.self, row, table: "lot")
         bytes = (try row.decode(Data?.self, forColumn: "bytes")).map { Array($0) }
         fseCount = try row.decode(forColumn: "fse_count")
@@ -156,13 +157,13 @@ enum StoredState {
 /// What a lot must contain, handed to the code that encodes and signs it (Claims' lot encoder and the CPS).
 public struct LotRequest: Sendable {
     public var lotID: LotID
-    public var billingNumber: String
+    public var billingNumber: BillingNumber
     public var lotNumber: Int64
-    public var organism: String
+    public var organism: DestinationOrganism
     /// The signed FSEs, in order.
     public var fses: [(id: ClaimID, invoiceNumber: String, signedFSE: [UInt8])]
 
-    public init(lotID: LotID, billingNumber: String, lotNumber: Int64, organism: String,
+    public init(lotID: LotID, billingNumber: BillingNumber, lotNumber: Int64, organism: DestinationOrganism,
                 fses: [(id: ClaimID, invoiceNumber: String, signedFSE: [UInt8])]) {
         self.lotID = lotID
         self.billingNumber = billingNumber

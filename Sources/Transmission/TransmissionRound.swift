@@ -7,7 +7,7 @@ public enum RoundEvent: Sendable {
     /// FSEs signed so far out of those that were built (after each batch).
     case signed(done: Int, total: Int)
     /// A lot was numbered, encoded, signed and stored, ready to send.
-    case assembled(lotNumber: Int64, organism: String, fseCount: Int, bytes: Int)
+    case assembled(lotNumber: Int64, organism: DestinationOrganism, fseCount: Int, bytes: Int)
     /// A lot's transmission moved on.
     case lot(SendEvent)
     /// Returns were fetched and reconciled.

@@ -37,11 +37,11 @@ public struct SendReport: Sendable, Equatable {
 public struct Transmitter: Sendable {
     public let outbox: Outbox
     public let client: GatewayClient
-    public let billingNumber: String
+    public let billingNumber: BillingNumber
     public var retry: RetryPolicy
     let logger: Logger
 
-    public init(outbox: Outbox, client: GatewayClient, billingNumber: String, retry: RetryPolicy = RetryPolicy(),
+    public init(outbox: Outbox, client: GatewayClient, billingNumber: BillingNumber, retry: RetryPolicy = RetryPolicy(),
                 logger: Logger = Logger(label: "openvitale.transmission")) {
         self.outbox = outbox
         self.client = client

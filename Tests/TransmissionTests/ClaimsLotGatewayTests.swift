@@ -42,7 +42,7 @@ struct ClaimsLotGatewayTests {
         }
         var assembler = ClaimsLotAssembler(signer: signer)
         assembler.now = { now }
-        return try await assembler.assemble(LotRequest(lotID: 1, billingNumber: alice.billingNumber, lotNumber: number, organism: "", fses: signed))
+        return try await assembler.assemble(LotRequest(lotID: 1, billingNumber: try BillingNumber(alice.billingNumber), lotNumber: number, organism: fses[0].destination, fses: signed))
     }
 
     @Test func paysOrRejectsEachFSEWithItsReason() async throws {

@@ -201,7 +201,7 @@ struct EndToEndTests {
         let counts = try gateway.counts()
         #expect(counts.acceptedLots >= 1 && counts.invoices == 8 && counts.distinctInvoices == 8)
         let outbox = try practice.outbox()
-        #expect(try await outbox.practitioners() == ["751000126"])
+        #expect(try await outbox.practitioners().map(\.description) == ["751000126"])
         #expect(try await outbox.summary().count(.paid) == 8)
         card.kill(SIGKILL)
         _ = try await card.wait(timeout: .seconds(20))

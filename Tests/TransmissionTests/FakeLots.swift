@@ -86,7 +86,7 @@ struct FakeAssembler: LotAssembler {
             let parts = String(decoding: fse.signedFSE, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
             return FakeLot.Invoice(number: fse.invoiceNumber, claimedCents: Int64(parts[1])!, rejectCode: parts[2].isEmpty ? nil : RejectionCode(rawValue: String(parts[2])) ?? .invalidClaim)
         }
-        return try FakeLot(lotNumber: request.lotNumber, sender: request.billingNumber, organism: request.organism,
+        return try FakeLot(lotNumber: request.lotNumber, sender: request.billingNumber.description, organism: request.organism.description,
                            createdAt: createdAt, invoices: invoices).signed(with: key)
     }
 }

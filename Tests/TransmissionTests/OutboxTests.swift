@@ -13,6 +13,8 @@ import Transmission
 struct OutboxTests {
     let folder: TemporaryFolder
     let alice = TestPractitioner("101234567")
+    var billing: BillingNumber { try! BillingNumber(alice.billingNumber) }
+    static let cpam = DestinationOrganism(regime: 1, fund: 751, computingCentre: 1)
 
     init() throws { folder = try TemporaryFolder() }
 
@@ -28,11 +30,11 @@ struct OutboxTests {
     }
 
     /// Adds `count` claims, signs them (fake signature: the FSE bytes are `invoice|claimed|reject`).
-    func fill(_ outbox: Outbox, count: Int, organism: String = "01751", reject: (Int) -> String? = { _ in nil }) async throws -> [ClaimID] {
-        let first = try await outbox.reserve("invoice", count: count, billingNumber: alice.billingNumber)
-        let claims = (0..<count).map { i in
+    func fill(_ outbox: Outbox, count: Int, organism: DestinationOrganism = Self.cpam, reject: (Int) -> String? = { _ in nil }) async throws -> [ClaimID] {
+        let first = try await outbox.reserve(.invoice, count: count, billingNumber: billing)
+        let claims = try (0..<count).map { i in
             let invoice = String(format: "%09lld", first + Int64(i))
-            return NewClaim(billingNumber: alice.billingNumber, invoiceNumber: invoice, organism: organism, careDate: "2026-11-27",
+            return NewClaim(billingNumber: billing, invoiceNumber: invoice, organism: organism, careDate: try ClaimDate("2026-11-27"),
                             patientMasked: Masking.nir("185057800608436"), totalCents: 3000, amoCents: 1900,
                             fse: Array("\(invoice)|1900|\(reject(i) ?? "")".utf8), source: "test:\(i + 1)")
         }
@@ -44,7 +46,7 @@ struct OutboxTests {
     }
 
     func transmitter(_ outbox: Outbox, _ baseURL: String, retry: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxAttempts: 50)) -> Transmitter {
-        Transmitter(outbox: outbox, client: GatewayClient(baseURL: baseURL, token: alice.token), billingNumber: alice.billingNumber, retry: retry, logger: quietLogger)
+        Transmitter(outbox: outbox, client: GatewayClient(baseURL: baseURL, token: alice.token), billingNumber: billing, retry: retry, logger: quietLogger)
     }
 
     @Test func outboxAndGatewayStoreSyncEveryCommit() async throws {
@@ -169,7 +171,7 @@ struct OutboxTests {
         let claim = try #require(try await outbox.claims().first)
         #expect(claim.patientMasked == "1 85 ** ** *** *** **")
         await #expect(throws: Outbox.Error.self) {
-            try await outbox.add(NewClaim(billingNumber: claim.billingNumber, invoiceNumber: claim.invoiceNumber, organism: "01751", careDate: "2026-11-27",
+            try await outbox.add(NewClaim(billingNumber: claim.billingNumber, invoiceNumber: claim.invoiceNumber, organism: Self.cpam, careDate: try ClaimDate("2026-11-27"),
                                           patientMasked: "x", totalCents: 1, amoCents: 1, fse: [1]))
         }
     }

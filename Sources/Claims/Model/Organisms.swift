@@ -14,6 +14,14 @@ public struct DestinationOrganism: Sendable, Hashable, Comparable, CustomStringC
         self.computingCentre = computingCentre
     }
 
+    /// Reads `RR CCC III` (8 digits, spaces ignored), the form ``description`` writes; nil otherwise.
+    public init?(parsing text: some StringProtocol) {
+        let digits = text.utf8.filter { $0 != 0x20 }
+        guard digits.count == 8, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        func number(_ range: Range<Int>) -> Int { digits[range].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+        self.init(regime: UInt8(number(0..<2)), fund: UInt16(number(2..<5)), computingCentre: UInt16(number(5..<8)))
+    }
+
     /// `true` when every part fits its digits (régime ≤ 99, caisse ≤ 999, centre ≤ 999).
     public var isWellFormed: Bool { regime <= 99 && fund <= 999 && computingCentre <= 999 }
 

@@ -30,7 +30,7 @@ struct Resume: AsyncParsableCommand {
             do {
                 let loaded = try await signerOptions.load()
                 signer = loaded.signer
-                billing = loaded.practitioner.billingNumber.description
+                billing = loaded.practitioner.billingNumber
             } catch let error as SignerUnavailable {
                 out.error("fse-send: FSEs or lots wait for the CPS: \(error.message)")
                 throw ExitCode(ExitStatus.unavailable)

@@ -72,14 +72,14 @@ struct Submit: AsyncParsableCommand {
         }
         out.info("\(claims.count) claim\(claims.count == 1 ? "" : "s") read from \(files.count) file\(files.count == 1 ? "" : "s")\(problems.isEmpty ? "" : ", \(badLines) invalid left out")")
 
-        let billing = signing.practitioner.billingNumber.description
+        let billing = signing.practitioner.billingNumber
         let realOutbox = try Outbox(path: outboxOptions.outboxPath)
         let scratch: TemporaryDirectory? = dryRun ? try TemporaryDirectory() : nil
         let outbox: Outbox
         if let scratch {
             outbox = try Outbox(path: scratch.url.appendingPathComponent("dry-run.sqlite").path)
-            try await outbox.raise("lot", to: try realOutbox.counter("lot", billingNumber: billing), billingNumber: billing)
-            try await outbox.raise("invoice", to: try realOutbox.counter("invoice", billingNumber: billing), billingNumber: billing)
+            try await outbox.raise(.lot, to: try realOutbox.counter(.lot, billingNumber: billing), billingNumber: billing)
+            try await outbox.raise(.invoice, to: try realOutbox.counter(.invoice, billingNumber: billing), billingNumber: billing)
         } else {
             outbox = realOutbox
         }
@@ -116,12 +116,12 @@ enum Pipeline {
                     deadline: .milliseconds(Int64(options.deadline * 1000)))
     }
 
-    static func store(_ claims: [ConvertedClaim], in outbox: Outbox, billingNumber: String) async throws -> [ClaimID] {
+    static func store(_ claims: [ConvertedClaim], in outbox: Outbox, billingNumber: BillingNumber) async throws -> [ClaimID] {
         guard !claims.isEmpty else { return [] }
         // Numbers reserved and FSEs stored in one durable transaction.
         let addition = try await outbox.addPriced(claims.map { claim in
             let reference = claim.row.fields["reference"].map { " \($0.prefix(32))" } ?? ""
-            return PricedClaim(fse: claim.fse, careDate: claim.row.fields["care_date"] ?? "", source: "\(claim.row.location)\(reference)")
+            return PricedClaim(fse: claim.fse, careDate: claim.careDate, source: "\(claim.row.location)\(reference)")
         }, billingNumber: billingNumber)
         guard case .added(let ids, _) = addition else { return [] }
         return ids
