@@ -36,7 +36,7 @@ public struct NewClaim: Sendable {
     public var organism: DestinationOrganism
     /// The care date, `yyyy-MM-dd`.
     public var careDate: ClaimDate
-    /// The beneficiary's NIR, masked (see ``Masking/nir(_:)``); never the NIR in clear.
+    /// The beneficiary's NIR, masked (Vitale's `NIR.masked`); never the NIR in clear.
     public var patientMasked: String
     /// Total amount of the FSE in cents.
     public var totalCents: Int64
@@ -188,13 +188,3 @@ public struct OutboxSummary: Sendable, Equatable {
     public var totalClaims: Int { claims.values.reduce(0) { $0 + $1.count } }
 }
 
-/// Masking of personal data for logs, messages and the outbox's readable columns.
-public enum Masking {
-    /// A NIR masked for display: sex and year of birth kept, the rest hidden, e.g. `1 85 ** ** *** *** **`.
-    public static func nir(_ nir: String) -> String {
-        let digits = nir.filter { !$0.isWhitespace }
-        guard digits.count >= 3 else { return "***" }
-        let chars = Array(digits)
-        return "\(chars[0]) \(chars[1])\(chars[2]) ** ** *** *** **"
-    }
-}

@@ -7,6 +7,7 @@ import GatewayAPI
 import Testing
 import TestSupport
 import Transmission
+import Vitale
 
 /// The outbox against a real gateway over loopback (fake lot format, see FakeLots.swift).
 @Suite("outbox and transmitter")
@@ -15,6 +16,7 @@ struct OutboxTests {
     let alice = TestPractitioner("101234567")
     var billing: BillingNumber { try! BillingNumber(alice.billingNumber) }
     static let cpam = DestinationOrganism(regime: 1, fund: 751, computingCentre: 1)
+    static let nir = try! NIR("1850578006084", key: "91")
 
     init() throws { folder = try TemporaryFolder() }
 
@@ -35,7 +37,7 @@ struct OutboxTests {
         let claims = try (0..<count).map { i in
             let invoice = String(format: "%09lld", first + Int64(i))
             return NewClaim(billingNumber: billing, invoiceNumber: invoice, organism: organism, careDate: try ClaimDate("2026-11-27"),
-                            patientMasked: Masking.nir("185057800608436"), totalCents: 3000, amoCents: 1900,
+                            patientMasked: Self.nir.masked, totalCents: 3000, amoCents: 1900,
                             fse: Array("\(invoice)|1900|\(reject(i) ?? "")".utf8), source: "test:\(i + 1)")
         }
         let ids = try await outbox.add(claims)
@@ -169,7 +171,7 @@ struct OutboxTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: folder.path("outbox.sqlite"))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let claim = try #require(try await outbox.claims().first)
-        #expect(claim.patientMasked == "1 85 ** ** *** *** **")
+        #expect(claim.patientMasked == "1 85 05 ** *** *** **")
         await #expect(throws: Outbox.Error.self) {
             try await outbox.add(NewClaim(billingNumber: claim.billingNumber, invoiceNumber: claim.invoiceNumber, organism: Self.cpam, careDate: try ClaimDate("2026-11-27"),
                                           patientMasked: "x", totalCents: 1, amoCents: 1, fse: [1]))

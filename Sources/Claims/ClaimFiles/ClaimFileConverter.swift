@@ -1,4 +1,3 @@
-import Claims
 import Foundation
 import Vitale
 
@@ -150,7 +149,7 @@ public struct ClaimFileConverter: Sendable {
         if let text = row.fields["amo_cents"], let expected = Int64(text), expected != Int64(priced.totals.amo) {
             problem("amo_cents", "\(expected) differs from the AMO part \(priced.totals.amo) computed by the rules")
         }
-        return problems.isEmpty ? .success(ConvertedClaim(row: row, fse: priced, careDate: careDate ?? priced.invoiceDate)) : .failure(ClaimLineProblems(problems: problems))
+        return problems.isEmpty ? .success(ConvertedClaim(row: row, fse: priced, careDate: careDate)) : .failure(ClaimLineProblems(problems: problems))
     }
 
     struct Reason: Error, CustomStringConvertible {
