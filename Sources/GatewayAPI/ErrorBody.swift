@@ -6,7 +6,6 @@ public enum GatewayErrorCode: String, Codable, Sendable, CaseIterable {
     case methodNotAllowed = "method_not_allowed"
     case tooLarge = "too_large"
     case unavailable
-    case internalError = "internal_error"
 }
 
 /// The body of every gateway answer that is not a success: `{"error": code, "message": text}`.

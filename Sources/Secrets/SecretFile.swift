@@ -16,18 +16,7 @@ public enum SecretFile {
     /// Reads the token in `path`. The file must belong to the current user and be readable by nobody else
     /// (mode 0600 or 0400), and hold at least 16 printable characters on its first line.
     public static func read(_ path: String) throws(Problem) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw Problem("\(path): cannot read the token file: \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw Problem("\(path): the token file is not a regular file") }
-        let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
-            throw Problem("\(path): the token file has mode \(String(mode, radix: 8)), readable by other users; run chmod 600 \(path)")
-        }
-        guard info.st_uid == geteuid() else {
-            throw Problem("\(path): the token file belongs to uid \(info.st_uid), not to this program's user (uid \(geteuid()))")
-        }
+        try checkOwnerOnly(path, what: "the token file")
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Problem("\(path): cannot read the token file")
         }
@@ -40,8 +29,8 @@ public enum SecretFile {
     }
 
     /// Reads a whole secret file (e.g. a PEM key) after the same ownership and mode checks as ``read(_:)``.
-    public static func readText(_ path: String) throws(Problem) -> String {
-        try checkOwnerOnly(path)
+    public static func readText(_ path: String, what: String = "the file") throws(Problem) -> String {
+        try checkOwnerOnly(path, what: what)
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw Problem("\(path): cannot read the file as UTF-8 text")
         }
@@ -49,18 +38,18 @@ public enum SecretFile {
     }
 
     /// Checks that `path` is a regular file of the current user that nobody else may read.
-    public static func checkOwnerOnly(_ path: String) throws(Problem) {
+    public static func checkOwnerOnly(_ path: String, what: String = "the file") throws(Problem) {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw Problem("\(path): cannot read the file: \(String(cString: strerror(errno)))")
+            throw Problem("\(path): cannot read \(what): \(String(cString: strerror(errno)))")
         }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw Problem("\(path): not a regular file") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw Problem("\(path): \(what) is not a regular file") }
         let mode = info.st_mode & 0o777
         guard mode & 0o077 == 0 else {
-            throw Problem("\(path): mode \(String(mode, radix: 8)), readable by other users; run chmod 600 \(path)")
+            throw Problem("\(path): \(what) has mode \(String(mode, radix: 8)), readable by other users; run chmod 600 \(path)")
         }
         guard info.st_uid == geteuid() else {
-            throw Problem("\(path): belongs to uid \(info.st_uid), not to this program's user (uid \(geteuid()))")
+            throw Problem("\(path): \(what) belongs to uid \(info.st_uid), not to this program's user (uid \(geteuid()))")
         }
     }
 
@@ -110,7 +99,7 @@ public enum SecretFile {
     /// Reads the first line of a secret file (a gateway token, a PIN) after the ownership and mode checks of
     /// ``readText(_:)``; refuses an empty one. `what` names the secret in messages ("token", "PIN").
     public static func readFirstLine(_ path: String, what: String) throws(Problem) -> String {
-        let text = try readText(path)
+        let text = try readText(path, what: "the \(what) file")
         let line = (text.split(whereSeparator: \.isNewline).first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
         guard !line.isEmpty else { throw Problem("\(path): the \(what) file is empty") }
         return line

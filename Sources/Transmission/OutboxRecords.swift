@@ -2,8 +2,8 @@ import Claims
 import Foundation
 import GRDB
 
-/// Identifier of an FSE in the outbox (its row id; not its invoice number).
-public struct ClaimID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
+/// The row id of an FSE or a lot in the outbox (not its invoice or lot number); `Entity` keeps the two apart.
+public struct OutboxID<Entity: OutboxEntity>: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
     ExpressibleByIntegerLiteral, DatabaseValueConvertible {
     public var rawValue: Int64
     public init(rawValue: Int64) { self.rawValue = rawValue }
@@ -14,17 +14,17 @@ public struct ClaimID: RawRepresentable, Hashable, Comparable, Sendable, Codable
     public var description: String { String(rawValue) }
 }
 
-/// Identifier of a lot in the outbox (its row id; not its lot number).
-public struct LotID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
-    ExpressibleByIntegerLiteral, DatabaseValueConvertible {
-    public var rawValue: Int64
-    public init(rawValue: Int64) { self.rawValue = rawValue }
-    public init(integerLiteral value: Int64) { rawValue = value }
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(Int64.self) }
-    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
-    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { String(rawValue) }
-}
+/// What an ``OutboxID`` identifies.
+public protocol OutboxEntity: Sendable {}
+/// An FSE of the outbox (table `claim`).
+public enum ClaimEntity: OutboxEntity {}
+/// A lot of the outbox (table `lot`).
+public enum LotEntity: OutboxEntity {}
+
+/// Identifier of an FSE in the outbox.
+public typealias ClaimID = OutboxID<ClaimEntity>
+/// Identifier of a lot in the outbox.
+public typealias LotID = OutboxID<LotEntity>
 
 /// An FSE to store in the outbox, built but not signed.
 public struct NewClaim: Sendable {
