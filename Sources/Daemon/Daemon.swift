@@ -54,6 +54,9 @@ public final class Daemon: Sendable {
                 cards: (connector: any CardConnector, events: @Sendable () -> AsyncStream<SlotEvent>)? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        guard (1...DaemonConfiguration.maximumFSEsPerLot).contains(configuration.maxFSEsPerLot) else {
+            throw StartupError("maxFSEsPerLot \(configuration.maxFSEsPerLot): must be 1 to \(DaemonConfiguration.maximumFSEsPerLot), the most FSEs the gateway accepts in one lot")
+        }
         try Self.prepareStateDirectory(configuration.stateDirectory)
         do {
             apiToken = try SecretFile.readOrCreate(configuration.apiTokenFile)
