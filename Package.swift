@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "OpenVitale",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .executable(name: "vitale", targets: ["VitaleCommand"]),
         .executable(name: "vitaled", targets: ["VitaledCommand"]),

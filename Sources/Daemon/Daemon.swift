@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import Transmission
 #if canImport(Glibc)
@@ -25,7 +26,7 @@ public final class Daemon: Sendable {
     let slotEvents: (@Sendable () -> AsyncStream<SlotEvent>)?
     let apiToken: String
     let logger: Logger
-    let boundAddress = LockedValue<BoundAddress?>(nil)
+    let boundAddress = Mutex<BoundAddress?>(nil)
 
     /// Where the API ended up listening.
     public enum BoundAddress: Sendable, Equatable, CustomStringConvertible {
@@ -110,7 +111,7 @@ public final class Daemon: Sendable {
     }
 
     /// The address the API listens on, once it does.
-    public var address: BoundAddress? { boundAddress.current }
+    public var address: BoundAddress? { boundAddress.withLock { $0 } }
 
     /// Runs until SIGTERM or SIGINT, then finishes what is in flight (requests being answered, the claim
     /// being signed, the lot being sent) within ``DaemonConfiguration/shutdownGracePeriod`` and returns.
@@ -170,7 +171,6 @@ public final class Daemon: Sendable {
         }
         let listen = configuration.listen
         let logger = logger
-        let bound = boundAddress
         return Application(
             router: router,
             configuration: ApplicationConfiguration(address: bind, serverName: "vitaled"),
@@ -182,7 +182,7 @@ public final class Daemon: Sendable {
                     chmod(path, 0o600)
                     address = .unix(path: path)
                 }
-                bound.withLock { $0 = address }
+                self.boundAddress.withLock { $0 = address }
                 logger.info("API listening", metadata: ["address": "\(address)"])
                 onListening(address)
             },

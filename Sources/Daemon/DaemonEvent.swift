@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Something that happened in the daemon, as sent to API clients on the event stream (`GET /v1/events`,
 /// server-sent events). Events never carry personal data: a client that wants the beneficiaries reads
@@ -31,7 +32,7 @@ public final class EventHub: Sendable {
         var recent: [DaemonEvent] = []
         var closed = false
     }
-    private let state = LockedValue(State())
+    private let state = Mutex(State())
     /// How many past events are replayed to a client reconnecting with `Last-Event-ID`.
     public let replayLimit: Int
 

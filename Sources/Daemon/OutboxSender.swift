@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Transmission
+import Synchronization
 
 /// What one sending round did.
 public struct SendRoundReport: Sendable, Equatable, Codable {
@@ -47,7 +48,7 @@ public final class OutboxSender: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
     private let serial = RoundSerializer()
-    private let status = LockedValue(SenderStatus())
+    private let status: Mutex<SenderStatus>
 
     /// The sender's state, for `GET /v1/status`.
     public struct SenderStatus: Sendable, Equatable, Codable {
@@ -70,10 +71,12 @@ public final class OutboxSender: Service, Sendable {
         self.events = events
         self.logger = logger
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        status.withLock { $0.enabled = client != nil }
+        var initial = SenderStatus()
+        initial.enabled = client != nil
+        status = Mutex(initial)
     }
 
-    public var currentStatus: SenderStatus { status.current }
+    public var currentStatus: SenderStatus { status.withLock { $0 } }
 
     /// Asks for a round soon (e.g. a claim was just signed), without waiting for it.
     public func wake() { wakeupContinuation.yield() }
@@ -199,7 +202,7 @@ public final class OutboxSender: Service, Sendable {
 
 /// Runs async jobs one after the other, in call order.
 final class RoundSerializer: Sendable {
-    private let tail = LockedValue<Task<Void, Never>?>(nil)
+    private let tail = Mutex<Task<Void, Never>?>(nil)
 
     func run<T: Sendable>(_ job: @escaping @Sendable () async -> T) async -> T {
         await withCheckedContinuation { continuation in

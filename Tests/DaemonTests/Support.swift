@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import Transmission
 import Claims
+import Synchronization
 import TestSupport
 
 /// Writes `text` to `path` with `mode`.
@@ -151,11 +152,9 @@ final class EventRecorder: Sendable {
         await task.value
     }
 
-    final class LockedEvents: @unchecked Sendable {
-        // `@unchecked Sendable`: `events` is guarded by `lock`.
-        private var events: [DaemonEvent] = []
-        private let lock = NSLock()
-        var all: [DaemonEvent] { lock.withLock { events } }
-        func append(_ event: DaemonEvent) { lock.withLock { events.append(event) } }
+    final class LockedEvents: Sendable {
+        private let events = Mutex<[DaemonEvent]>([])
+        var all: [DaemonEvent] { events.withLock { $0 } }
+        func append(_ event: DaemonEvent) { events.withLock { $0.append(event) } }
     }
 }
