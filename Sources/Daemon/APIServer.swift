@@ -142,6 +142,6 @@ enum ServerSentEvents {
 
     static func encode(_ event: DaemonEvent) -> String {
         let json = (try? APIResponse.encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return "id: \(event.id)\nevent: \(event.type)\ndata: \(json)\n\n"
+        return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n\n"
     }
 }

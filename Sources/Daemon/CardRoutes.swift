@@ -75,7 +75,7 @@ extension Daemon {
         guard await slots.isReadingVitale else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await event in events where ["vitale.read", "vitale.error", "vitale.removed", "pcsc.lost", "reader.removed"].contains(event.type) {
+                for await event in events where [DaemonEvent.Kind.vitaleRead, .vitaleError, .vitaleRemoved, .pcscLost, .readerRemoved].contains(event.type) {
                     return
                 }
             }

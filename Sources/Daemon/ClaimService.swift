@@ -169,12 +169,12 @@ public actor ClaimService {
         } catch {
             throw ClaimCreationError(status: 500, code: "outbox", message: "storing the claim: \(error)")
         }
-        events.publish("claim.created", ["claim": "\(id)", "state": ClaimState.built.rawValue])
+        events.publish(.claimCreated, ["claim": "\(id)", "state": ClaimState.built.rawValue])
         var pending: String?
         do {
             let signed = try await SignedFSE.sign(fse, with: session.signer)
             try await outbox.markSigned([(id, try OutboxFSE.bytes(signed))])
-            events.publish("claim.signed", ["claim": "\(id)"])
+            events.publish(.claimSigned, ["claim": "\(id)"])
         } catch {
             pending = "\(error)"
             logger.warning("claim stored, signature pending", metadata: ["claim": "\(id)", "error": "\(error)"])

@@ -154,10 +154,10 @@ public final class OutboxSender: Service, Sendable {
                     switch event {
                     case .sending: break
                     case .failed(let lot, let reason, let retryIn):
-                        self.events.publish("lot.failed", ["lot": "\(lot)", "reason": reason, "retryInMs": retryIn.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "next round"])
+                        self.events.publish(.lotFailed, ["lot": "\(lot)", "reason": reason, "retryInMs": retryIn.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "next round"])
                     case .answered(let lot, let arl, let count):
                         self.status.withLock { $0.lastContact = Timestamp.now() }
-                        self.events.publish("lot.answered", ["lot": "\(lot)", "status": arl.status, "code": arl.code, "fse": "\(count)"])
+                        self.events.publish(.lotAnswered, ["lot": "\(lot)", "status": arl.status, "code": arl.code, "fse": "\(count)"])
                     }
                 }
                 report.lotsAcknowledged += sent.acknowledged.count
@@ -171,7 +171,7 @@ public final class OutboxSender: Service, Sendable {
                     report.paid += r.paid
                     report.rejected += r.rejected
                     if r.paid + r.rejected > 0 {
-                        events.publish("returns", ["paid": "\(r.paid)", "rejected": "\(r.rejected)", "paidCents": "\(r.paidCents)"])
+                        events.publish(.returns, ["paid": "\(r.paid)", "rejected": "\(r.rejected)", "paidCents": "\(r.paidCents)"])
                     }
                 }
             } catch is CancellationError {

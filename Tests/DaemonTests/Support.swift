@@ -127,7 +127,7 @@ final class EventRecorder: Sendable {
     }
 
     /// The types of the events received so far, in order.
-    var types: [String] { seen.all.map(\.type) }
+    var types: [String] { seen.all.map(\.type.rawValue) }
 
     /// How many events were received so far.
     var count: Int { seen.all.count }
@@ -138,7 +138,7 @@ final class EventRecorder: Sendable {
         var next = expected.startIndex
         for event in seen.all.dropFirst(after) where next < expected.endIndex {
             let want = expected[next]
-            if event.type == want.type, want.slot == nil || event.data["slot"] == want.slot { next += 1 }
+            if event.type.rawValue == want.type, want.slot == nil || event.data["slot"] == want.slot { next += 1 }
         }
         return next == expected.endIndex
     }
