@@ -186,6 +186,8 @@ let package = Package(
             dependencies: [
                 "Daemon", "Gateway", "TestSupport", "Transmission", "Claims", "Vitale", "CPS", "PCSC", "Emulator", "VPCD",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -402,3 +402,38 @@ struct CPSClaimSigner: ClaimSigner {
         }
     }
 }
+
+extension CardSlots {
+    /// The claim-file fields of the beneficiary at `position` on the card in the reader (docs/claim-files.md):
+    /// the insured's NIR (ouvrant droit), the beneficiary's birth date, rang and qualité, the AMO organism, the
+    /// rights period and the complementary insurance.
+    func claimFileFields(ofBeneficiary position: Int) -> Result<[String: String], ClaimCreationError> {
+        guard case .present(let card, _, _) = vitale else {
+            let detail: String
+            switch vitale {
+            case .reading: detail = "the carte Vitale is still being read: retry in a moment"
+            case .unreadable(let text): detail = "the card in the reader could not be read (\(text))"
+            default: detail = "no carte Vitale in the reader: insert it, or give a 'patient'"
+            }
+            return .failure(ClaimCreationError(status: 409, code: "no_card", message: detail))
+        }
+        guard let beneficiary = card.beneficiaries.first(where: { $0.position == position }) else {
+            return .failure(ClaimCreationError(status: 404, code: "no_such_beneficiary", message: "the card has \(card.beneficiaries.count) beneficiar\(card.beneficiaries.count == 1 ? "y" : "ies"); no position \(position)"))
+        }
+        guard let insured = card.insured else {
+            return .failure(ClaimCreationError(status: 409, code: "rights_unreadable", message: "the card's rights (AMO organism) are not readable: give a 'patient' from the attestation de droits"))
+        }
+        let nir = insured.nir.revealed
+        var fields: [String: String] = [
+            "nir": String(nir.prefix(13)), "nir_key": String(nir.suffix(2)), "birth_date": beneficiary.dateOfBirth.iso,
+            "rank": "\(beneficiary.rang ?? 1)", "quality": beneficiary.qualite?.code ?? "0",
+            "amo": "\(insured.organism.regime.code) \(insured.organism.caisse) \(insured.organism.centre)",
+        ]
+        if let period = beneficiary.amoPeriods.last {
+            fields["rights_start"] = period.start.iso
+            if let end = period.end { fields["rights_end"] = end.iso }
+        }
+        if let amc = beneficiary.complementaryInsurances.first { fields["amc"] = amc.number }
+        return .success(fields)
+    }
+}
