@@ -44,7 +44,7 @@ public struct APIEncoder: ResponseEncoder, Sendable {
 
 /// The API's one error answer: `{"error": code, "message": text, "problems"?: [{"field", "reason"}], …}`. Routes
 /// and middleware throw it; the text never carries personal data.
-public struct APIError: HTTPResponseError, Sendable {
+struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     /// Stable code, e.g. `bad_request`, `invalid_claim`, `wrong_pin`.
     public var code: String

@@ -138,6 +138,29 @@ struct RouterTests {
         }
     }
 
+    /// Claim fields are read by their JSON type: strings trimmed (empty is absent), whole numbers, booleans as 1/0,
+    /// null as absent, acts as a string or an array of strings.
+    @Test func claimBodiesAreDecodedByJSONType() throws {
+        let body = #"""
+            {"beneficiary": 1.0, "reference": " r1 ", "total_cents": 3000, "amo_cents": 0, "tiers_payant": true, "exoneration": false,
+             "insurance": null, "parcours": "  ", "acts": ["G", "MU"], "care_date": "2026-11-20"}
+            """#
+        let request = try JSONDecoder().decode(ClaimRequest.self, from: Data(body.utf8))
+        #expect(request.problems.isEmpty, "\(request.problems)")
+        #expect(request.who == .beneficiary(1))
+        #expect(request.fields == ["reference": "r1", "total_cents": "3000", "amo_cents": "0", "tiers_payant": "1", "exoneration": "0",
+                                   "acts": "G;MU", "care_date": "2026-11-20"])
+        let patient = try JSONDecoder().decode(ClaimRequest.self, from: Data(#"{"patient": {"rank": 1, "quality": 0, "without_card": true}, "acts": "G"}"#.utf8))
+        #expect(patient.who == .patient && patient.problems.isEmpty)
+        #expect(patient.fields == ["rank": "1", "quality": "0", "without_card": "1", "acts": "G"])
+        for (json, field) in [(#"{"beneficiary": 0}"#, "beneficiary"), (#"{"beneficiary": "1"}"#, "beneficiary"), (#"{"patient": 1}"#, "patient"),
+                              (#"{"patient": {}, "beneficiary": 1}"#, "beneficiary"), (#"{"acts": {"G": 1}, "beneficiary": 1}"#, "acts"),
+                              (#"{"total_cents": 1e16, "beneficiary": 1}"#, "total_cents")] {
+            let refused = try JSONDecoder().decode(ClaimRequest.self, from: Data(json.utf8))
+            #expect(refused.problems.map(\.field) == [field], "\(json)")
+        }
+    }
+
     /// The event names on the wire are those of docs/daemon-api.md.
     @Test func eventKindsKeepTheirWireNames() throws {
         let doc = try String(contentsOf: RepositoryPaths.root.appendingPathComponent("docs/daemon-api.md"), encoding: .utf8)
