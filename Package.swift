@@ -8,6 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "OpenVitale",
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .executable(name: "vitale", targets: ["VitaleCommand"]),
         .executable(name: "vitaled", targets: ["VitaledCommand"]),
@@ -196,6 +197,8 @@ let package = Package(
             dependencies: [
                 "Daemon", "Gateway", "GatewayAPI", "Secrets", "TestSupport", "Transmission", "Claims", "Vitale", "CPS", "PCSC", "Emulator", "VPCD",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

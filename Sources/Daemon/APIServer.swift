@@ -5,12 +5,99 @@ import Logging
 import NIOCore
 import Transmission
 
-/// The request context of the local API.
+/// The request context of the local API: answers are encoded by ``APIEncoder`` (JSON, sorted keys, not cached).
 public struct DaemonRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+    }
+
+    public var responseEncoder: APIEncoder { APIEncoder() }
+}
+
+/// Encodes the API's answers: JSON with sorted keys, `Content-Type: application/json`, `Cache-Control: no-store`
+/// (answers carry health data).
+public struct APIEncoder: ResponseEncoder, Sendable {
+    /// Set on the encoder's `userInfo` (e.g. `NIR.revealInEncoding`), for views that need it.
+    var userInfo: [CodingUserInfoKey: any Sendable] = [:]
+
+    public init() {}
+
+    init(userInfo: [CodingUserInfoKey: any Sendable]) { self.userInfo = userInfo }
+
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+        try response(.ok, value)
+    }
+
+    /// The answer with `status` and `value` as its body.
+    func response(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.userInfo = userInfo
+        let data = try encoder.encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The API's one error answer: `{"error": code, "message": text, "problems"?: [{"field", "reason"}], …}`. Routes
+/// and middleware throw it; the text never carries personal data.
+struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    /// Stable code, e.g. `bad_request`, `invalid_claim`, `wrong_pin`.
+    public var code: String
+    public var message: String
+    /// Every problem by field, when there are some.
+    public var problems: [ClaimCreationError.Problem]?
+    /// More members of the body, as text (e.g. `triesLeft`).
+    public var extra: [String: String] = [:]
+    /// Headers of the answer (e.g. `WWW-Authenticate`).
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, problems: [ClaimCreationError.Problem]? = nil,
+                extra: [String: String] = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.problems = problems
+        self.extra = extra
+    }
+
+    /// A claim that could not be created, with its status and problems.
+    init(_ error: ClaimCreationError) {
+        self.init(.init(code: error.status), error.code, error.message, problems: error.problems.isEmpty ? nil : error.problems)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try APIEncoder().response(status, Body(error: self))
+        for field in headers { response.headers.append(field) }
+        return response
+    }
+
+    /// The JSON body.
+    struct Body: Encodable {
+        let error: APIError
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ string: String) { stringValue = string }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            for (key, value) in error.extra where !["error", "message", "problems"].contains(key) {
+                try container.encode(value, forKey: Key(key))
+            }
+            try container.encode(error.code, forKey: Key("error"))
+            try container.encode(error.message, forKey: Key("message"))
+            try container.encodeIfPresent(error.problems, forKey: Key("problems"))
+        }
     }
 }
 
@@ -23,86 +110,17 @@ struct BearerAuthentication: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               SecretFile.constantTimeEqual(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
         else {
-            var response = APIResponse.problem(.unauthorized, "unauthorized", "the daemon's bearer token is required (the token file named by apiTokenFile)")
-            response.headers[.wwwAuthenticate] = "Bearer realm=\"vitaled\""
-            return response
+            var error = APIError(.unauthorized, "unauthorized", "the daemon's bearer token is required (the token file named by apiTokenFile)")
+            error.headers[.wwwAuthenticate] = "Bearer realm=\"vitaled\""
+            throw error
         }
         return try await next(request, context)
     }
 }
 
-/// JSON answers and problem documents.
-enum APIResponse {
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }()
-
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, encoder: JSONEncoder = APIResponse.encoder) -> Response {
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    /// `{"error": code, "message": text}`; the text never carries personal data.
-    static func problem(_ status: HTTPResponse.Status, _ code: String, _ message: String, extra: [String: String] = [:]) -> Response {
-        var body = extra
-        body["error"] = code
-        body["message"] = message
-        return json(status, body)
-    }
-}
-
-/// A claim as the API shows it (the outbox record; the patient's NIR is masked).
-public struct ClaimView: Sendable, Equatable, Codable {
-    public var id: Int64
-    public var invoiceNumber: String
-    public var billingNumber: String
-    public var organism: String
-    public var careDate: String
-    public var patient: String
-    public var totalCents: Int64
-    public var amoCents: Int64
-    public var state: String
-    public var lotNumber: Int64?
-    public var paidCents: Int64?
-    public var paymentDate: String?
-    public var reasonCode: String?
-    public var reasonText: String?
-    public var source: String?
-
-    init(_ r: ClaimRecord) {
-        id = r.id.rawValue
-        invoiceNumber = r.invoiceNumber
-        billingNumber = r.billingNumber.description
-        organism = r.organism.description
-        careDate = r.careDate.description
-        patient = r.patientMasked
-        totalCents = r.totalCents
-        amoCents = r.amoCents
-        state = r.state.rawValue
-        lotNumber = r.lotNumber
-        paidCents = r.paidCents
-        paymentDate = r.paymentDate
-        reasonCode = r.reasonCode
-        reasonText = r.reasonText
-        source = r.source
-    }
-}
-
-/// The outbox summary as the API shows it.
-struct OutboxView: Codable {
-    struct Line: Codable { var count: Int; var totalCents: Int64; var amoCents: Int64; var paidCents: Int64 }
-    var claims: [String: Line]
-    var lots: [String: Int]
-
-    init(_ s: OutboxSummary) {
-        claims = Dictionary(uniqueKeysWithValues: s.claims.map { ($0.key.rawValue, Line(count: $0.value.count, totalCents: $0.value.totalCents, amoCents: $0.value.amoCents, paidCents: $0.value.paidCents)) })
-        lots = Dictionary(uniqueKeysWithValues: s.lots.map { ($0.key.rawValue, $0.value) })
-    }
+/// `GET /v1/health`: `{"status": "ok"}`, without a token.
+struct HealthView: ResponseEncodable {
+    var status = "ok"
 }
 
 /// Server-sent events: `id`, `event` and one `data` line of JSON per event, a comment every 15 s to keep
@@ -141,8 +159,14 @@ enum ServerSentEvents {
         return Response(status: .ok, headers: headers, body: body)
     }
 
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
     static func encode(_ event: DaemonEvent) -> String {
-        let json = (try? APIResponse.encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return "id: \(event.id)\nevent: \(event.type)\ndata: \(json)\n\n"
+        let json = (try? encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n\n"
     }
 }

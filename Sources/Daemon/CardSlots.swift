@@ -153,41 +153,41 @@ public actor CardSlots {
     func handle(_ event: SlotEvent) async {
         switch event {
         case .readerAdded(let reader):
-            if reader == configuration.vitaleReader, case .noReader = vitale { vitale = .empty; events.publish("reader.added", ["slot": "vitale"]) }
-            if reader == configuration.cpsReader, case .noReader = cps { cps = .empty; events.publish("reader.added", ["slot": "cps"]) }
+            if reader == configuration.vitaleReader, case .noReader = vitale { vitale = .empty; events.publish(.readerAdded, ["slot": "vitale"]) }
+            if reader == configuration.cpsReader, case .noReader = cps { cps = .empty; events.publish(.readerAdded, ["slot": "cps"]) }
         case .readerRemoved(let reader):
-            if reader == configuration.vitaleReader { forgetVitale(to: .noReader); events.publish("reader.removed", ["slot": "vitale"]) }
-            if reader == configuration.cpsReader { await forgetCPS(to: .noReader); events.publish("reader.removed", ["slot": "cps"]) }
+            if reader == configuration.vitaleReader { forgetVitale(to: .noReader); events.publish(.readerRemoved, ["slot": "vitale"]) }
+            if reader == configuration.cpsReader { await forgetCPS(to: .noReader); events.publish(.readerRemoved, ["slot": "cps"]) }
         case .cardInserted(let reader, let atr):
             if reader == configuration.vitaleReader { vitaleInserted(atr: atr) }
             if reader == configuration.cpsReader { await cpsInserted(atr: atr) }
         case .cardRemoved(let reader):
             if reader == configuration.vitaleReader {
                 forgetVitale(to: .empty)
-                events.publish("vitale.removed")
+                events.publish(.vitaleRemoved)
             }
             if reader == configuration.cpsReader {
                 await forgetCPS(to: .empty)
-                events.publish("cps.removed")
+                events.publish(.cpsRemoved)
             }
         case .cardMute(let reader):
             if reader == configuration.vitaleReader {
                 forgetVitale(to: .unreadable("the card does not answer (mute): turn it over or clean its chip"))
-                events.publish("vitale.error", ["error": "mute card"])
+                events.publish(.vitaleError, ["error": "mute card"])
             }
             if reader == configuration.cpsReader {
                 await forgetCPS(to: .unreadable("the CPS does not answer (mute)"))
-                events.publish("cps.error", ["error": "mute card"])
+                events.publish(.cpsError, ["error": "mute card"])
             }
         case .serviceLost(let error):
             logger.warning("pcscd unreachable; waiting for it", metadata: ["error": "\(error)"])
-            events.publish("pcsc.lost", ["error": error])
+            events.publish(.pcscLost, ["error": error])
             forgetVitale(to: .noReader)
             await forgetCPS(to: .noReader)
             await connector.reset()
         case .serviceRestored:
             logger.notice("pcscd reachable again")
-            events.publish("pcsc.restored")
+            events.publish(.pcscRestored)
         }
     }
 
@@ -199,7 +199,7 @@ public actor CardSlots {
         vitaleTask?.cancel()
         vitale = .reading
         insertedAt = .now
-        events.publish("vitale.inserted")
+        events.publish(.vitaleInserted)
         vitaleTask = Task { await self.readVitale(generation: generation, atr: atr) }
     }
 
@@ -235,12 +235,12 @@ public actor CardSlots {
         switch result {
         case .success(let card):
             vitale = .present(card, readAt: Date(), readMilliseconds: ms)
-            events.publish("vitale.read", ["beneficiaries": "\(card.beneficiaries.count)", "readMs": "\(ms)", "rightsReadable": "\(card.rightsReadable)"])
+            events.publish(.vitaleRead, ["beneficiaries": "\(card.beneficiaries.count)", "readMs": "\(ms)", "rightsReadable": "\(card.rightsReadable)"])
             logger.info("carte Vitale read", metadata: ["beneficiaries": "\(card.beneficiaries.count)", "ms": "\(ms)"])
         case .failure(let error):
             let text = Self.describe(error)
             vitale = .unreadable(text)
-            events.publish("vitale.error", ["error": text])
+            events.publish(.vitaleError, ["error": text])
             logger.warning("carte Vitale not read", metadata: ["error": "\(text)"])
         }
     }
@@ -258,7 +258,7 @@ public actor CardSlots {
     private func cpsInserted(atr: [UInt8]) async {
         await forgetCPS(to: .reading)
         let generation = cpsGeneration
-        events.publish("cps.inserted")
+        events.publish(.cpsInserted)
         cpsTask = Task { await self.readCPS(generation: generation, atr: atr) }
     }
 
@@ -274,7 +274,7 @@ public actor CardSlots {
             await card.disconnect(reset: true)  // the card forgets the verified PIN too
         }
         cps = state
-        if hadSession { events.publish("cps.session.closed") }
+        if hadSession { events.publish(.cpsSessionClosed) }
     }
 
     private func readCPS(generation: Int, atr: [UInt8]) async {
@@ -304,13 +304,13 @@ public actor CardSlots {
             case .blocked: state = .blocked
             }
             cps = .present(practitioner, pin: state)
-            events.publish("cps.read", ["situations": "\(practitioner.situations.count)", "pin": state.name])
+            events.publish(.cpsRead, ["situations": "\(practitioner.situations.count)", "pin": state.name])
             logger.info("CPS read", metadata: ["situations": "\(practitioner.situations.count)", "pin": "\(state.name)"])
         } catch {
             guard generation == cpsGeneration else { return }
             let text = Self.describe(error)
             cps = .unreadable(text)
-            events.publish("cps.error", ["error": text])
+            events.publish(.cpsError, ["error": text])
             logger.warning("CPS not read", metadata: ["error": "\(text)"])
         }
     }
@@ -327,11 +327,11 @@ public actor CardSlots {
             case .invalidPINFormat: throw .invalidFormat
             case .wrongPIN(let n):
                 cps = .present(practitioner, pin: .required(triesLeft: n))
-                events.publish("cps.pin.wrong", ["triesLeft": "\(n)"])
+                events.publish(.cpsPINWrong, ["triesLeft": "\(n)"])
                 throw .wrong(triesLeft: n)
             case .pinBlocked:
                 cps = .present(practitioner, pin: .blocked)
-                events.publish("cps.pin.blocked")
+                events.publish(.cpsPINBlocked)
                 throw .blocked
             default: throw .card(error.description)
             }
@@ -349,7 +349,7 @@ public actor CardSlots {
         let opened = PractitionerSession(situation: practitionerSituation, signer: signer, origin: .cps)
         sessions.set(opened)
         cps = .present(practitioner, pin: .verified)
-        events.publish("cps.session.opened", ["situation": "\(situation.number)"])
+        events.publish(.cpsSessionOpened, ["situation": "\(situation.number)"])
         logger.info("practitioner session opened", metadata: ["situation": "\(situation.number)"])
         onSessionOpened()
         return opened
@@ -360,7 +360,7 @@ public actor CardSlots {
         guard generation == cpsGeneration, case .present(let practitioner, _) = cps else { return }
         if sessions.session?.origin == .cps { sessions.set(nil) }
         cps = .present(practitioner, pin: .required(triesLeft: nil))
-        events.publish("cps.session.closed", ["reason": "the card asks for the PIN again"])
+        events.publish(.cpsSessionClosed, ["reason": "the card asks for the PIN again"])
     }
 
     /// Stops the reads in progress and closes the connections (shutdown).
@@ -401,5 +401,40 @@ struct CPSClaimSigner: ClaimSigner {
             if error == .pinRequired { await slots.pinNeededAgain(generation: generation) }
             throw ClaimSigningError.cardFailure(error.description)
         }
+    }
+}
+
+extension CardSlots {
+    /// The claim-file fields of the beneficiary at `position` on the card in the reader (docs/claim-files.md):
+    /// the insured's NIR (ouvrant droit), the beneficiary's birth date, rang and qualité, the AMO organism, the
+    /// rights period and the complementary insurance.
+    func claimFileFields(ofBeneficiary position: Int) -> Result<[String: String], ClaimCreationError> {
+        guard case .present(let card, _, _) = vitale else {
+            let detail: String
+            switch vitale {
+            case .reading: detail = "the carte Vitale is still being read: retry in a moment"
+            case .unreadable(let text): detail = "the card in the reader could not be read (\(text))"
+            default: detail = "no carte Vitale in the reader: insert it, or give a 'patient'"
+            }
+            return .failure(ClaimCreationError(status: 409, code: "no_card", message: detail))
+        }
+        guard let beneficiary = card.beneficiaries.first(where: { $0.position == position }) else {
+            return .failure(ClaimCreationError(status: 404, code: "no_such_beneficiary", message: "the card has \(card.beneficiaries.count) beneficiar\(card.beneficiaries.count == 1 ? "y" : "ies"); no position \(position)"))
+        }
+        guard let insured = card.insured else {
+            return .failure(ClaimCreationError(status: 409, code: "rights_unreadable", message: "the card's rights (AMO organism) are not readable: give a 'patient' from the attestation de droits"))
+        }
+        let nir = insured.nir.revealed
+        var fields: [String: String] = [
+            "nir": String(nir.prefix(13)), "nir_key": String(nir.suffix(2)), "birth_date": beneficiary.dateOfBirth.iso,
+            "rank": "\(beneficiary.rang ?? 1)", "quality": beneficiary.qualite?.code ?? "0",
+            "amo": "\(insured.organism.regime.code) \(insured.organism.caisse) \(insured.organism.centre)",
+        ]
+        if let period = beneficiary.amoPeriods.last {
+            fields["rights_start"] = period.start.iso
+            if let end = period.end { fields["rights_end"] = end.iso }
+        }
+        if let amc = beneficiary.complementaryInsurances.first { fields["amc"] = amc.number }
+        return .success(fields)
     }
 }

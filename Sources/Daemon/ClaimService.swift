@@ -51,65 +51,21 @@ public actor ClaimService {
         self.afterSigning = afterSigning
     }
 
-    /// The request fields (docs/daemon-api.md, "Create a claim"), the names of the claim file format.
-    static let requestFields: Set<String> = [
-        "reference", "beneficiary", "patient", "care_date", "invoice_date", "insurance", "parcours", "exoneration", "tiers_payant", "acts",
-        "total_cents", "amo_cents",
-    ]
-    /// The fields of `patient` (a beneficiary entered from the attestation de droits, or by the software).
-    static let patientFields: Set<String> = ["nir", "nir_key", "birth_date", "rank", "quality", "amo", "amc", "rights_start", "rights_end", "without_card"]
-
-    /// Creates a claim from the JSON `body`. `cardBeneficiary` gives the claim-file fields of the beneficiary
-    /// at a position of the card in the reader (nil when there is no card).
+    /// Creates a claim from the JSON `body` (``ClaimRequest``). `cardBeneficiary` gives the claim-file fields of
+    /// the beneficiary at a position of the card in the reader (nil when there is no card).
     public func create(body: [UInt8], cardBeneficiary: @Sendable (Int) async -> Result<[String: String], ClaimCreationError>) async throws(ClaimCreationError) -> ClaimCreation {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+        let request: ClaimRequest
+        do { request = try JSONDecoder().decode(ClaimRequest.self, from: Data(body)) } catch {
             throw ClaimCreationError(status: 400, code: "bad_request", message: "the body must be a JSON object (docs/daemon-api.md)")
         }
-        var problems: [ClaimCreationError.Problem] = []
-        for key in object.keys.sorted() where !Self.requestFields.contains(key) {
-            problems.append(.init(field: key, reason: "unknown field"))
-        }
-        var fields: [String: String] = [:]
-        for (key, value) in object where Self.requestFields.contains(key) && key != "patient" && key != "beneficiary" {
-            switch Self.text(value, acts: key == "acts") {
-            case .success(let text?): fields[key] = text
-            case .success(nil): break
-            case .failure(let reason): problems.append(.init(field: key, reason: reason.description))
-            }
-        }
-        if let reference = fields["reference"], reference.count > 64 {
-            problems.append(.init(field: "reference", reason: "at most 64 characters"))
-        }
-        // Who: a beneficiary of the card in the reader, or a patient entered by hand.
-        switch (object["beneficiary"], object["patient"]) {
-        case (let b?, nil):
-            guard let n = b as? NSNumber, String(cString: n.objCType) != "c", let position = Int(exactly: n.doubleValue), position >= 1 else {
-                problems.append(.init(field: "beneficiary", reason: "must be the beneficiary's position on the card (1, 2, …)"))
-                break
-            }
+        var fields = request.fields
+        let problems = request.problems
+        // Who: a beneficiary of the card in the reader (its fields; those of the request win), or a patient entered by hand.
+        if case .beneficiary(let position) = request.who {
             switch await cardBeneficiary(position) {
-            case .success(let card): fields.merge(card) { request, _ in request }
+            case .success(let card): fields.merge(card) { given, _ in given }
             case .failure(let error): throw error
             }
-        case (nil, let p?):
-            guard let patient = p as? [String: Any] else {
-                problems.append(.init(field: "patient", reason: "must be an object with nir, nir_key, birth_date, amo …"))
-                break
-            }
-            for key in patient.keys.sorted() where !Self.patientFields.contains(key) {
-                problems.append(.init(field: "patient.\(key)", reason: "unknown field"))
-            }
-            for (key, value) in patient where Self.patientFields.contains(key) {
-                switch Self.text(value, acts: false) {
-                case .success(let text?): fields[key] = text
-                case .success(nil): break
-                case .failure(let reason): problems.append(.init(field: "patient.\(key)", reason: reason.description))
-                }
-            }
-        case (nil, nil):
-            problems.append(.init(field: "beneficiary", reason: "required: the beneficiary's position on the card, or a 'patient' object"))
-        case (_?, _?):
-            problems.append(.init(field: "beneficiary", reason: "give either 'beneficiary' (from the card) or 'patient', not both"))
         }
         guard problems.isEmpty else {
             throw ClaimCreationError(status: 422, code: "invalid_claim", message: "the claim has \(problems.count) problem\(problems.count == 1 ? "" : "s")", problems: problems)
@@ -160,12 +116,12 @@ public actor ClaimService {
         } catch {
             throw ClaimCreationError(status: 500, code: "outbox", message: "storing the claim: \(error)")
         }
-        events.publish("claim.created", ["claim": "\(id)", "state": ClaimState.built.rawValue])
+        events.publish(.claimCreated, ["claim": "\(id)", "state": ClaimState.built.rawValue])
         var pending: String?
         do {
             let signed = try await SignedFSE.sign(fse, with: session.signer)
             try await outbox.markSigned([(id, try OutboxFSE.bytes(signed))])
-            events.publish("claim.signed", ["claim": "\(id)"])
+            events.publish(.claimSigned, ["claim": "\(id)"])
         } catch {
             pending = "\(error)"
             logger.warning("claim stored, signature pending", metadata: ["claim": "\(id)", "error": "\(error)"])
@@ -180,26 +136,136 @@ public actor ClaimService {
         return ClaimCreation(claim: record, created: true, signaturePending: pending)
     }
 
-    /// A JSON value as claim-file text: strings, integers, booleans; `acts` also as an array of strings.
     struct Reason: Error, CustomStringConvertible {
         var description: String
         init(_ d: String) { description = d }
     }
+}
 
-    static func text(_ value: Any, acts: Bool) -> Result<String?, Reason> {
-        switch value {
-        case is NSNull: return .success(nil)
-        case let s as String: return .success(s.trimmingCharacters(in: .whitespaces).isEmpty ? nil : s.trimmingCharacters(in: .whitespaces))
-        case let n as NSNumber:
-            if String(cString: n.objCType) == "c" { return .success(n.boolValue ? "1" : "0") }
-            let d = n.doubleValue
-            guard d == d.rounded(), abs(d) < 1e15 else { return .failure(Reason("must be a whole number (amounts are integer cents)")) }
-            return .success(String(Int64(d)))
-        case let list as [Any] where acts:
-            guard let strings = list as? [String], !strings.isEmpty else { return .failure(Reason("must be a non-empty array of act strings, e.g. [\"G\", \"MU\"]")) }
-            return .success(strings.joined(separator: ";"))
-        default:
-            return .failure(Reason(acts ? "must be a string or an array of strings" : "must be a string or a number"))
+/// The body of `POST /v1/claims` (docs/daemon-api.md, "Create a claim"): the fields of the claim file format, as
+/// claim-file text, and who the claim is for. Decoded field by field, keeping every problem by field instead of
+/// stopping at the first; a body that is not a JSON object fails to decode.
+struct ClaimRequest: Decodable {
+    /// The request fields (the names of the claim file format), `beneficiary` and `patient` included.
+    static let fieldNames: Set<String> = [
+        "reference", "beneficiary", "patient", "care_date", "invoice_date", "insurance", "parcours", "exoneration", "tiers_payant", "acts",
+        "total_cents", "amo_cents",
+    ]
+    /// The fields of `patient` (a beneficiary entered from the attestation de droits, or by the software).
+    static let patientFieldNames: Set<String> = ["nir", "nir_key", "birth_date", "rank", "quality", "amo", "amc", "rights_start", "rights_end", "without_card"]
+
+    /// Who the claim is for.
+    enum Who: Equatable {
+        /// The beneficiary at this position (1, 2, …) of the card in the reader.
+        case beneficiary(Int)
+        /// A patient given by hand: the fields are in ``fields``.
+        case patient
+        /// Not said, or said wrongly (see ``problems``).
+        case unknown
+    }
+
+    /// The claim-file fields given, as text (a patient's included; nothing from the card yet).
+    var fields: [String: String] = [:]
+    var who: Who = .unknown
+    /// Every problem found, by field.
+    var problems: [ClaimCreationError.Problem] = []
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: AnyKey.self)
+        for key in object.allKeys.map(\.stringValue).sorted() where !Self.fieldNames.contains(key) {
+            problems.append(.init(field: key, reason: "unknown field"))
+        }
+        for name in Self.fieldNames.sorted() where name != "patient" && name != "beneficiary" && object.contains(AnyKey(name)) {
+            add(try object.decode(FieldValue.self, forKey: AnyKey(name)), as: name, field: name)
+        }
+        if let reference = fields["reference"], reference.count > 64 {
+            problems.append(.init(field: "reference", reason: "at most 64 characters"))
+        }
+        switch (object.contains(AnyKey("beneficiary")), object.contains(AnyKey("patient"))) {
+        case (true, false):
+            guard case .number(let n) = try object.decode(FieldValue.self, forKey: AnyKey("beneficiary")), let position = Int(exactly: n), position >= 1 else {
+                problems.append(.init(field: "beneficiary", reason: "must be the beneficiary's position on the card (1, 2, …)"))
+                break
+            }
+            who = .beneficiary(position)
+        case (false, true):
+            guard let patient = try? object.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("patient")) else {
+                problems.append(.init(field: "patient", reason: "must be an object with nir, nir_key, birth_date, amo …"))
+                break
+            }
+            for key in patient.allKeys.map(\.stringValue).sorted() where !Self.patientFieldNames.contains(key) {
+                problems.append(.init(field: "patient.\(key)", reason: "unknown field"))
+            }
+            for name in Self.patientFieldNames.sorted() where patient.contains(AnyKey(name)) {
+                add(try patient.decode(FieldValue.self, forKey: AnyKey(name)), as: name, field: "patient.\(name)")
+            }
+            who = .patient
+        case (false, false):
+            problems.append(.init(field: "beneficiary", reason: "required: the beneficiary's position on the card, or a 'patient' object"))
+        case (true, true):
+            problems.append(.init(field: "beneficiary", reason: "give either 'beneficiary' (from the card) or 'patient', not both"))
+        }
+    }
+
+    /// Adds the field `name` (called `field` in problems) from its JSON value.
+    private mutating func add(_ value: FieldValue, as name: String, field: String) {
+        switch value.claimFileText(acts: name == "acts") {
+        case .success(let text?): fields[name] = text
+        case .success(nil): break
+        case .failure(let reason): problems.append(.init(field: field, reason: reason.description))
+        }
+    }
+
+    /// Any key, to find the unknown ones.
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// A JSON value of a claim-file field, by its JSON type.
+    enum FieldValue: Decodable {
+        case null
+        case text(String)
+        case flag(Bool)
+        case number(Double)
+        case texts([String])
+        /// An array that is not all strings.
+        case otherArray
+        /// An object.
+        case object
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { self = .null }
+            else if let s = try? c.decode(String.self) { self = .text(s) }
+            else if let b = try? c.decode(Bool.self) { self = .flag(b) }
+            else if let d = try? c.decode(Double.self) { self = .number(d) }
+            else if let list = try? c.decode([String].self) { self = .texts(list) }
+            else if (try? decoder.unkeyedContainer()) != nil { self = .otherArray }
+            else { self = .object }
+        }
+
+        /// As claim-file text: strings (trimmed; empty is absent), whole numbers, booleans as `1`/`0`; `acts` also
+        /// as a non-empty array of strings (joined with `;`).
+        func claimFileText(acts: Bool) -> Result<String?, ClaimService.Reason> {
+            switch self {
+            case .null: return .success(nil)
+            case .text(let s):
+                let trimmed = s.trimmingCharacters(in: .whitespaces)
+                return .success(trimmed.isEmpty ? nil : trimmed)
+            case .flag(let b): return .success(b ? "1" : "0")
+            case .number(let d):
+                guard d == d.rounded(), abs(d) < 1e15 else { return .failure(.init("must be a whole number (amounts are integer cents)")) }
+                return .success(String(Int64(d)))
+            case .texts(let list) where acts && !list.isEmpty: return .success(list.joined(separator: ";"))
+            case .texts where acts, .otherArray where acts:
+                return .failure(.init("must be a non-empty array of act strings, e.g. [\"G\", \"MU\"]"))
+            case .object where acts: return .failure(.init("must be a string or an array of strings"))
+            case .texts, .otherArray, .object: return .failure(.init("must be a string or a number"))
+            }
         }
     }
 }

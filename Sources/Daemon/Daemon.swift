@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import Transmission
 #if canImport(Glibc)
@@ -26,7 +27,7 @@ public final class Daemon: Sendable {
     let slotEvents: (@Sendable () -> AsyncStream<SlotEvent>)?
     let apiToken: String
     let logger: Logger
-    let boundAddress = LockedValue<BoundAddress?>(nil)
+    let boundAddress = Mutex<BoundAddress?>(nil)
 
     /// Where the API ended up listening.
     public enum BoundAddress: Sendable, Equatable, CustomStringConvertible {
@@ -55,6 +56,9 @@ public final class Daemon: Sendable {
                 cards: (connector: any CardConnector, events: @Sendable () -> AsyncStream<SlotEvent>)? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        guard (1...DaemonConfiguration.maximumFSEsPerLot).contains(configuration.maxFSEsPerLot) else {
+            throw StartupError("maxFSEsPerLot \(configuration.maxFSEsPerLot): must be 1 to \(DaemonConfiguration.maximumFSEsPerLot), the most FSEs the gateway accepts in one lot")
+        }
         try Self.prepareStateDirectory(configuration.stateDirectory)
         do {
             apiToken = try SecretFile.readOrCreate(configuration.apiTokenFile)
@@ -108,7 +112,7 @@ public final class Daemon: Sendable {
     }
 
     /// The address the API listens on, once it does.
-    public var address: BoundAddress? { boundAddress.current }
+    public var address: BoundAddress? { boundAddress.withLock { $0 } }
 
     /// Runs until SIGTERM or SIGINT, then finishes what is in flight (requests being answered, the claim
     /// being signed, the lot being sent) within ``DaemonConfiguration/shutdownGracePeriod`` and returns.
@@ -151,12 +155,21 @@ public final class Daemon: Sendable {
         return ServiceGroup(configuration: config)
     }
 
-    func makeApplication(onListening: @escaping @Sendable (BoundAddress) -> Void) -> some Service {
+    /// The API's router: `GET /v1/health` without a token, the areas' route collections behind the bearer token.
+    func makeRouter() -> Router<DaemonRequestContext> {
         let router = Router(context: DaemonRequestContext.self)
-        router.get("/v1/health") { _, _ in APIResponse.json(.ok, ["status": "ok"]) }
-        let api = router.group("/v1").add(middleware: BearerAuthentication(token: apiToken))
-        addRoutes(to: api)
-        addCardRoutes(to: api)
+        router.get("/v1/health") { _, _ in HealthView() }
+        router.group("/v1")
+            .add(middleware: BearerAuthentication(token: apiToken))
+            .addRoutes(StatusRoutes(outbox: outbox, sessions: sessions, slots: slots, sender: sender, events: events).routes)
+            .addRoutes(CardRoutes(slots: slots, events: events, allowNIRReveal: configuration.allowNIRReveal).routes)
+            .addRoutes(SessionRoutes(slots: slots, sessions: sessions).routes)
+            .addRoutes(ClaimRoutes(outbox: outbox, claims: claims, slots: slots, sender: sender).routes)
+            .addRoutes(EventRoutes(events: events).routes)
+        return router
+    }
+
+    func makeApplication(onListening: @escaping @Sendable (BoundAddress) -> Void) -> some Service {
         let bind: BindAddress
         switch configuration.listen {
         case .tcp(let host, let port): bind = .hostname(host, port: port)
@@ -168,9 +181,8 @@ public final class Daemon: Sendable {
         }
         let listen = configuration.listen
         let logger = logger
-        let bound = boundAddress
         return Application(
-            router: router,
+            router: makeRouter(),
             configuration: ApplicationConfiguration(address: bind, serverName: "vitaled"),
             onServerRunning: { channel in
                 let address: BoundAddress
@@ -180,121 +192,12 @@ public final class Daemon: Sendable {
                     chmod(path, 0o600)
                     address = .unix(path: path)
                 }
-                bound.withLock { $0 = address }
+                self.boundAddress.withLock { $0 = address }
                 logger.info("API listening", metadata: ["address": "\(address)"])
                 onListening(address)
             },
             logger: logger)
     }
-
-    func addRoutes(to api: RouterGroup<DaemonRequestContext>) {
-        api.get("/status") { _, _ in
-            let summary = try await self.outbox.summary()
-            let session = self.sessions.session
-            let cps = CPSView(await self.slots.cps)
-            return APIResponse.json(.ok, StatusView(
-                vitale: await self.slots.vitale.name, cps: cps.state, pin: cps.pin,
-                session: session.map { $0.origin.rawValue }, outbox: OutboxView(summary), sender: self.sender.currentStatus,
-                eventSubscribers: self.events.subscriberCount))
-        }
-        api.get("/events") { request, _ in
-            let last = request.headers.first { $0.name.canonicalName == "last-event-id" }.flatMap { Int64($0.value) }
-            return ServerSentEvents.response(events: self.events, lastEventID: last)
-        }
-        api.get("/claims") { request, _ in
-            let query = request.uri.queryParameters
-            var states: Set<ClaimState>?
-            if let raw = query["state"] {
-                var set = Set<ClaimState>()
-                for name in raw.split(separator: ",") {
-                    guard let state = ClaimState(rawValue: String(name)) else {
-                        return APIResponse.problem(.badRequest, "bad_request", "state: unknown state '\(name)' (one of \(ClaimState.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
-                    set.insert(state)
-                }
-                states = set
-            }
-            var limit = 100
-            if let raw = query["limit"] {
-                guard let value = Int(String(raw)), (1...10_000).contains(value) else {
-                    return APIResponse.problem(.badRequest, "bad_request", "limit must be an integer from 1 to 10000")
-                }
-                limit = value
-            }
-            let claims = try await self.outbox.claims(in: states, limit: limit).map(ClaimView.init)
-            return APIResponse.json(.ok, ["claims": claims])
-        }
-        api.get("/claims/:id") { _, context in
-            guard let raw = context.parameters.get("id"), let id = Int64(raw) else {
-                return APIResponse.problem(.badRequest, "bad_request", "the claim id must be an integer")
-            }
-            guard let claim = try await self.outbox.claim(ClaimID(rawValue: id)) else {
-                return APIResponse.problem(.notFound, "not_found", "no claim \(id) in the outbox")
-            }
-            return APIResponse.json(.ok, ClaimView(claim))
-        }
-        api.post("/claims") { request, _ in
-            var request = request
-            let body = try await request.collectBody(upTo: 256 << 10)
-            do {
-                let result = try await self.claims.create(body: Array(buffer: body), cardBeneficiary: { position in
-                    await self.cardBeneficiaryFields(position)
-                })
-                var view = ClaimCreatedView(claim: ClaimView(result.claim), created: result.created, signaturePending: result.signaturePending)
-                view.claim.source = nil
-                return APIResponse.json(result.created ? .created : .ok, view)
-            } catch let error as ClaimCreationError {
-                return APIResponse.json(.init(code: error.status), ProblemView(error: error.code, message: error.message, problems: error.problems.isEmpty ? nil : error.problems))
-            }
-        }
-        api.get("/session") { _, _ in
-            guard let session = self.sessions.session else {
-                return APIResponse.json(.ok, SessionView(open: false))
-            }
-            return APIResponse.json(.ok, SessionView(open: true, origin: session.origin.rawValue, billingNumber: session.billingNumber.description,
-                                                     situation: Int(session.situation.situationNumber),
-                                                     maySignInvoice: session.situation.maySignInvoice, maySignLot: session.situation.maySignLot))
-        }
-        api.post("/send") { _, _ in
-            let report = await self.sender.sendNow()
-            return APIResponse.json(.ok, report)
-        }
-    }
-}
-
-/// `POST /v1/claims` answer.
-struct ClaimCreatedView: Codable {
-    var claim: ClaimView
-    var created: Bool
-    var signaturePending: String?
-}
-
-/// An error answer with its problems.
-struct ProblemView: Codable {
-    var error: String
-    var message: String
-    var problems: [ClaimCreationError.Problem]?
-}
-
-/// `GET /v1/session`.
-struct SessionView: Codable {
-    var open: Bool
-    var origin: String?
-    var billingNumber: String?
-    var situation: Int?
-    var maySignInvoice: Bool?
-    var maySignLot: Bool?
-}
-
-/// `GET /v1/status`.
-struct StatusView: Codable {
-    var vitale: String
-    var cps: String
-    var pin: String?
-    var session: String?
-    var outbox: OutboxView
-    var sender: OutboxSender.SenderStatus
-    var eventSubscribers: Int
 }
 
 /// Ends the event streams at graceful shutdown, before the HTTP server waits for its open requests.

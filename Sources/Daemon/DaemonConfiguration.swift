@@ -1,3 +1,4 @@
+import Claims
 import Foundation
 import Logging
 
@@ -21,7 +22,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Seconds a round waits after being woken by a new claim, so that claims made in a burst go in one lot
     /// instead of one lot each (each lot is signed by the CPS). 0: send at once.
     public var lotGatherDelay: Double = 0.5
-    /// Most FSEs in one lot.
+    /// Most FSEs in one lot: 1 to ``maximumFSEsPerLot`` (what the gateway accepts).
     public var maxFSEsPerLot: Int = 500
     /// Attempts per lot within one sending round (the next round tries again).
     public var sendAttemptsPerRound: Int = 4
@@ -86,11 +87,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public init(_ description: String) { self.description = description }
     }
 
-    static let knownKeys: Set<String> = [
-        "listen", "apiTokenFile", "stateDirectory", "vitaleReader", "cpsReader", "gateway", "sendInterval", "lotGatherDelay", "maxFSEsPerLot",
-        "sendAttemptsPerRound", "sendRoundDeadline", "cpsSituation", "allowNIRReveal", "shutdownGracePeriod", "logLevel", "logFormat",
-        "tariffsDirectory", "softwareSigner",
-    ]
+    static let knownKeys: Set<String> = Set(File.Key.allCases.map(\.rawValue))
 
     /// Reads a configuration file (JSON object; every key optional, unknown keys refused).
     public static func load(path: String) throws(Problem) -> DaemonConfiguration {
@@ -103,92 +100,154 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
     /// Parses configuration JSON; `name` is used in messages.
     public static func parse(_ data: Data, name: String) throws(Problem) -> DaemonConfiguration {
-        let object: [String: Any]
         do {
-            guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw Problem("\(name): the configuration must be a JSON object")
-            }
-            object = o
-        } catch let p as Problem {
-            throw p
+            return try JSONDecoder().decode(File.self, from: data).configuration
+        } catch let problem as File.Invalid {
+            throw Problem("\(name): \(problem.message)")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw Problem("\(name): not valid JSON: \(context.debugDescription)")
         } catch {
             throw Problem("\(name): not valid JSON: \(error.localizedDescription)")
         }
-        var c = DaemonConfiguration()
-        for key in object.keys.sorted() where !knownKeys.contains(key) {
-            throw Problem("\(name): unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))")
-        }
-        func string(_ key: String) throws(Problem) -> String? {
-            guard let v = object[key] else { return nil }
-            guard let s = v as? String, !s.isEmpty else { throw Problem("\(name): '\(key)' must be a non-empty string") }
-            return s
-        }
-        func number(_ key: String, min: Double, max: Double = .infinity) throws(Problem) -> Double? {
-            guard let v = object[key] else { return nil }
-            guard let n = v as? NSNumber, !(v is Bool), n.doubleValue >= min, n.doubleValue <= max else {
-                throw Problem("\(name): '\(key)' must be a number from \(min.formatted()) to \(max.isInfinite ? "∞" : max.formatted())")
-            }
-            return n.doubleValue
-        }
-        func integer(_ key: String, min: Int, max: Int) throws(Problem) -> Int? {
-            guard let d = try number(key, min: Double(min), max: Double(max)) else { return nil }
-            guard d == d.rounded() else { throw Problem("\(name): '\(key)' must be a whole number") }
-            return Int(d)
-        }
-        if let s = try string("listen") {
-            do { c.listen = try ListenAddress(parsing: s) } catch { throw Problem("\(name): 'listen': \(error.description)") }
-        }
-        if let s = try string("apiTokenFile") { c.apiTokenFile = s }
-        if let s = try string("stateDirectory") { c.stateDirectory = s }
-        if let s = try string("vitaleReader") { c.vitaleReader = s }
-        if let s = try string("cpsReader") { c.cpsReader = s }
-        if let v = object["gateway"], !(v is NSNull) {
-            guard let g = v as? [String: Any] else { throw Problem("\(name): 'gateway' must be an object {\"url\", \"tokenFile\"}") }
-            for key in g.keys.sorted() where key != "url" && key != "tokenFile" {
-                throw Problem("\(name): unknown key 'gateway.\(key)' (known: url, tokenFile)")
-            }
-            guard let url = g["url"] as? String, url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw Problem("\(name): 'gateway.url' must be an http:// or https:// URL")
-            }
-            guard let tokenFile = g["tokenFile"] as? String, !tokenFile.isEmpty else {
-                throw Problem("\(name): 'gateway.tokenFile' must name the file holding the gateway token")
-            }
-            c.gateway = GatewaySettings(url: url, tokenFile: tokenFile)
-        }
-        if let d = try number("sendInterval", min: 0.05) { c.sendInterval = d }
-        if let d = try number("lotGatherDelay", min: 0) { c.lotGatherDelay = d }
-        if let i = try integer("maxFSEsPerLot", min: 1, max: 100_000) { c.maxFSEsPerLot = i }
-        if let i = try integer("sendAttemptsPerRound", min: 1, max: 100) { c.sendAttemptsPerRound = i }
-        if let d = try number("sendRoundDeadline", min: 0.1) { c.sendRoundDeadline = d }
-        if let i = try integer("cpsSituation", min: 1, max: 8) { c.cpsSituation = i }
-        if let v = object["allowNIRReveal"] {
-            guard let b = v as? Bool else { throw Problem("\(name): 'allowNIRReveal' must be true or false") }
-            c.allowNIRReveal = b
-        }
-        if let d = try number("shutdownGracePeriod", min: 0) { c.shutdownGracePeriod = d }
-        if let s = try string("tariffsDirectory") { c.tariffsDirectory = s }
-        if let v = object["softwareSigner"], !(v is NSNull) {
-            guard let g = v as? [String: Any] else { throw Problem("\(name): 'softwareSigner' must be an object {\"privateKeyFile\", \"practitionerFile\"}") }
-            for key in g.keys.sorted() where key != "privateKeyFile" && key != "practitionerFile" {
-                throw Problem("\(name): unknown key 'softwareSigner.\(key)' (known: privateKeyFile, practitionerFile)")
-            }
-            guard let key = g["privateKeyFile"] as? String, !key.isEmpty, let practitioner = g["practitionerFile"] as? String, !practitioner.isEmpty else {
-                throw Problem("\(name): 'softwareSigner' needs both 'privateKeyFile' and 'practitionerFile'")
-            }
-            c.softwareSigner = SoftwareSignerSettings(privateKeyFile: key, practitionerFile: practitioner)
-        }
-        if let s = try string("logLevel") {
-            guard let level = Logger.Level(rawValue: s) else {
-                throw Problem("\(name): 'logLevel' must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            c.logLevel = level
-        }
-        if let s = try string("logFormat") {
-            guard let format = LogFormat(rawValue: s) else { throw Problem("\(name): 'logFormat' must be json or text") }
-            c.logFormat = format
-        }
-        return c
     }
+
+    /// The configuration file as JSON gives it: every key optional, unknown keys refused, each value checked
+    /// (type and range) with a message naming the field. Decoded by type, so JSON `0` and `1` are numbers and
+    /// `true` and `false` booleans, never one for the other.
+    struct File: Decodable {
+        var configuration = DaemonConfiguration()
+
+        /// A problem found while decoding, without the file name (``DaemonConfiguration/parse(_:name:)`` adds it).
+        struct Invalid: Error {
+            var message: String
+            init(_ message: String) { self.message = message }
+        }
+
+        enum Key: String, CodingKey, CaseIterable {
+            case listen, apiTokenFile, stateDirectory, vitaleReader, cpsReader, gateway, sendInterval, lotGatherDelay, maxFSEsPerLot
+            case sendAttemptsPerRound, sendRoundDeadline, cpsSituation, allowNIRReveal, shutdownGracePeriod, logLevel, logFormat
+            case tariffsDirectory, softwareSigner
+        }
+
+        enum GatewayKey: String, CodingKey, CaseIterable {
+            case url, tokenFile
+        }
+
+        enum SoftwareSignerKey: String, CodingKey, CaseIterable {
+            case privateKeyFile, practitionerFile
+        }
+
+        /// Any key, to find the unknown ones.
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            guard let all = try? decoder.container(keyedBy: AnyKey.self) else {
+                throw Invalid("the configuration must be a JSON object")
+            }
+            try Self.refuseUnknownKeys(in: all, known: Key.self, prefix: "")
+            let object = try decoder.container(keyedBy: Key.self)
+            func value<T: Decodable>(_ type: T.Type, _ key: Key, _ requirement: @autoclosure () -> String) throws -> T? {
+                guard object.contains(key) else { return nil }
+                do { return try object.decode(T.self, forKey: key) } catch { throw Invalid("'\(key.rawValue)' \(requirement())") }
+            }
+            func string(_ key: Key) throws -> String? {
+                guard let s = try value(String.self, key, "must be a non-empty string") else { return nil }
+                guard !s.isEmpty else { throw Invalid("'\(key.rawValue)' must be a non-empty string") }
+                return s
+            }
+            func number(_ key: Key, min: Double, max: Double = .infinity) throws -> Double? {
+                let requirement = "must be a number from \(min.formatted()) to \(max.isInfinite ? "∞" : max.formatted())"
+                guard let d = try value(Double.self, key, requirement) else { return nil }
+                guard d >= min, d <= max else { throw Invalid("'\(key.rawValue)' \(requirement)") }
+                return d
+            }
+            func integer(_ key: Key, min: Int, max: Int) throws -> Int? {
+                guard let d = try number(key, min: Double(min), max: Double(max)) else { return nil }
+                guard d == d.rounded() else { throw Invalid("'\(key.rawValue)' must be a whole number") }
+                return Int(d)
+            }
+            var c = DaemonConfiguration()
+            if let s = try string(.listen) {
+                do { c.listen = try ListenAddress(parsing: s) } catch { throw Invalid("'listen': \(error.description)") }
+            }
+            if let s = try string(.apiTokenFile) { c.apiTokenFile = s }
+            if let s = try string(.stateDirectory) { c.stateDirectory = s }
+            if let s = try string(.vitaleReader) { c.vitaleReader = s }
+            if let s = try string(.cpsReader) { c.cpsReader = s }
+            if object.contains(.gateway), try !object.decodeNil(forKey: .gateway) {
+                guard let all = try? object.nestedContainer(keyedBy: AnyKey.self, forKey: .gateway) else {
+                    throw Invalid("'gateway' must be an object {\"url\", \"tokenFile\"}")
+                }
+                try Self.refuseUnknownKeys(in: all, known: GatewayKey.self, prefix: "gateway.")
+                let g = try object.nestedContainer(keyedBy: GatewayKey.self, forKey: .gateway)
+                guard let url = try? g.decode(String.self, forKey: .url), url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw Invalid("'gateway.url' must be an http:// or https:// URL")
+                }
+                guard let tokenFile = try? g.decode(String.self, forKey: .tokenFile), !tokenFile.isEmpty else {
+                    throw Invalid("'gateway.tokenFile' must name the file holding the gateway token")
+                }
+                c.gateway = GatewaySettings(url: url, tokenFile: tokenFile)
+            }
+            if let d = try number(.sendInterval, min: 0.05) { c.sendInterval = d }
+            if let d = try number(.lotGatherDelay, min: 0) { c.lotGatherDelay = d }
+            if let d = try number(.maxFSEsPerLot, min: 1) {
+                guard d == d.rounded() else { throw Invalid("'maxFSEsPerLot' must be a whole number") }
+                let limit = DaemonConfiguration.maximumFSEsPerLot
+                guard d <= Double(limit) else {
+                    throw Invalid("'maxFSEsPerLot' must be at most \(limit), the most FSEs the gateway accepts in one lot")
+                }
+                c.maxFSEsPerLot = Int(d)
+            }
+            if let i = try integer(.sendAttemptsPerRound, min: 1, max: 100) { c.sendAttemptsPerRound = i }
+            if let d = try number(.sendRoundDeadline, min: 0.1) { c.sendRoundDeadline = d }
+            if let i = try integer(.cpsSituation, min: 1, max: 8) { c.cpsSituation = i }
+            if let b = try value(Bool.self, .allowNIRReveal, "must be true or false") { c.allowNIRReveal = b }
+            if let d = try number(.shutdownGracePeriod, min: 0) { c.shutdownGracePeriod = d }
+            if let s = try string(.tariffsDirectory) { c.tariffsDirectory = s }
+            if object.contains(.softwareSigner), try !object.decodeNil(forKey: .softwareSigner) {
+                guard let all = try? object.nestedContainer(keyedBy: AnyKey.self, forKey: .softwareSigner) else {
+                    throw Invalid("'softwareSigner' must be an object {\"privateKeyFile\", \"practitionerFile\"}")
+                }
+                try Self.refuseUnknownKeys(in: all, known: SoftwareSignerKey.self, prefix: "softwareSigner.")
+                let g = try object.nestedContainer(keyedBy: SoftwareSignerKey.self, forKey: .softwareSigner)
+                guard let key = try? g.decode(String.self, forKey: .privateKeyFile), !key.isEmpty,
+                      let practitioner = try? g.decode(String.self, forKey: .practitionerFile), !practitioner.isEmpty else {
+                    throw Invalid("'softwareSigner' needs both 'privateKeyFile' and 'practitionerFile'")
+                }
+                c.softwareSigner = SoftwareSignerSettings(privateKeyFile: key, practitionerFile: practitioner)
+            }
+            if let s = try string(.logLevel) {
+                guard let level = Logger.Level(rawValue: s) else {
+                    throw Invalid("'logLevel' must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                c.logLevel = level
+            }
+            if let s = try string(.logFormat) {
+                guard let format = LogFormat(rawValue: s) else { throw Invalid("'logFormat' must be json or text") }
+                c.logFormat = format
+            }
+            configuration = c
+        }
+
+        /// Refuses the first unknown key (in sorted order), naming it with `prefix` and listing the known ones.
+        static func refuseUnknownKeys<K: CodingKey & CaseIterable & RawRepresentable<String>>(
+            in container: KeyedDecodingContainer<AnyKey>, known: K.Type, prefix: String
+        ) throws {
+            let names = Set(K.allCases.map(\.rawValue))
+            for key in container.allKeys.map(\.stringValue).sorted() where !names.contains(key) {
+                throw Invalid("unknown key '\(prefix)\(key)' (known: \(names.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    /// The most FSEs a lot may hold: what the gateway accepts (``LotLimits/standard``). A larger
+    /// ``maxFSEsPerLot`` is refused when the configuration is read.
+    public static let maximumFSEsPerLot = LotLimits.standard.maximumFSEs
 }
 
 /// Where the local API listens: TCP on a loopback address, or a Unix socket.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Something that happened in the daemon, as sent to API clients on the event stream (`GET /v1/events`,
 /// server-sent events). Events never carry personal data: a client that wants the beneficiaries reads
@@ -7,17 +8,65 @@ public struct DaemonEvent: Sendable, Equatable, Codable {
     /// Monotonic within one run of the daemon (the SSE `id`).
     public var id: Int64
     /// The event type (the SSE `event`), e.g. `vitale.inserted`; see docs/daemon-api.md.
-    public var type: String
+    public var type: Kind
     /// When it happened (ISO 8601, UTC, milliseconds).
     public var time: String
     /// Details (reader name, counts, claim id and state, error text): never names or NIRs.
     public var data: [String: String]
 
-    public init(id: Int64, type: String, time: String, data: [String: String]) {
+    public init(id: Int64, type: Kind, time: String, data: [String: String]) {
         self.id = id
         self.type = type
         self.time = time
         self.data = data
+    }
+
+    /// The event types, with their names on the wire (docs/daemon-api.md, "Events").
+    public enum Kind: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+        /// A configured reader appeared (`slot`: `vitale` or `cps`).
+        case readerAdded = "reader.added"
+        /// A configured reader went away (`slot`).
+        case readerRemoved = "reader.removed"
+        /// A card was inserted in the Vitale slot and is being read.
+        case vitaleInserted = "vitale.inserted"
+        /// The carte Vitale was read (`beneficiaries`, `readMs`, `rightsReadable`).
+        case vitaleRead = "vitale.read"
+        /// The card in the Vitale slot could not be read (`error`).
+        case vitaleError = "vitale.error"
+        /// The carte Vitale was removed (and forgotten).
+        case vitaleRemoved = "vitale.removed"
+        /// A card was inserted in the CPS slot.
+        case cpsInserted = "cps.inserted"
+        /// The CPS was read (`situations`, `pin`).
+        case cpsRead = "cps.read"
+        /// The card in the CPS slot could not be read (`error`).
+        case cpsError = "cps.error"
+        /// The CPS was removed.
+        case cpsRemoved = "cps.removed"
+        /// A wrong PIN was given (`triesLeft`).
+        case cpsPINWrong = "cps.pin.wrong"
+        /// The CPS's PIN is blocked.
+        case cpsPINBlocked = "cps.pin.blocked"
+        /// The practitioner's session opened (`situation`).
+        case cpsSessionOpened = "cps.session.opened"
+        /// The practitioner's session closed (`reason`?).
+        case cpsSessionClosed = "cps.session.closed"
+        /// pcscd cannot be reached (`error`).
+        case pcscLost = "pcsc.lost"
+        /// pcscd is reachable again.
+        case pcscRestored = "pcsc.restored"
+        /// A claim was stored (`claim`, `state`).
+        case claimCreated = "claim.created"
+        /// A claim was signed (`claim`).
+        case claimSigned = "claim.signed"
+        /// The gateway answered a lot's ARL (`lot`, `status`, `code`, `fse`).
+        case lotAnswered = "lot.answered"
+        /// Sending a lot failed (`lot`, `reason`, `retryInMs`).
+        case lotFailed = "lot.failed"
+        /// Returns were reconciled (`paid`, `rejected`, `paidCents`).
+        case returns
+
+        public var description: String { rawValue }
     }
 }
 
@@ -31,7 +80,7 @@ public final class EventHub: Sendable {
         var recent: [DaemonEvent] = []
         var closed = false
     }
-    private let state = LockedValue(State())
+    private let state = Mutex(State())
     /// How many past events are replayed to a client reconnecting with `Last-Event-ID`.
     public let replayLimit: Int
 
@@ -41,7 +90,7 @@ public final class EventHub: Sendable {
 
     /// Publishes an event to every subscriber.
     @discardableResult
-    public func publish(_ type: String, _ data: [String: String] = [:]) -> DaemonEvent {
+    public func publish(_ type: DaemonEvent.Kind, _ data: [String: String] = [:]) -> DaemonEvent {
         state.withLock { s in
             let event = DaemonEvent(id: s.nextID, type: type, time: Timestamp.now(), data: data)
             s.nextID += 1

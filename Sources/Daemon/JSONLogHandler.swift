@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A swift-log handler writing one JSON object per line to standard error:
 /// `{"time", "level", "label", "message", …metadata}`. The daemon never puts names or NIRs in metadata.
@@ -8,7 +9,8 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     let label: String
-    private static let lock = NSLock()
+    /// Serialises the writes, so that lines from different threads never interleave.
+    private static let output = Mutex(())
 
     public init(label: String, level: Logger.Level = .info) {
         self.label = label
@@ -34,9 +36,7 @@ public struct JSONLogHandler: LogHandler {
             line += ",\(Self.quote(key)):\(Self.quote(fields[key]!))"
         }
         line += "}\n"
-        Self.lock.lock()
-        FileHandle.standardError.write(Data(line.utf8))
-        Self.lock.unlock()
+        Self.output.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
     }
 
     static func quote(_ s: String) -> String {

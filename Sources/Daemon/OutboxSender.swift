@@ -4,6 +4,7 @@ import GatewayAPI
 import Logging
 import ServiceLifecycle
 import Transmission
+import Synchronization
 
 /// What one sending round did.
 public struct SendRoundReport: Sendable, Equatable, Codable {
@@ -46,7 +47,7 @@ public final class OutboxSender: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
     private let serial = RoundSerializer()
-    private let status = LockedValue(SenderStatus())
+    private let status: Mutex<SenderStatus>
 
     /// The sender's state, for `GET /v1/status`.
     public struct SenderStatus: Sendable, Equatable, Codable {
@@ -69,10 +70,12 @@ public final class OutboxSender: Service, Sendable {
         self.events = events
         self.logger = logger
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        status.withLock { $0.enabled = client != nil }
+        var initial = SenderStatus()
+        initial.enabled = client != nil
+        status = Mutex(initial)
     }
 
-    public var currentStatus: SenderStatus { status.current }
+    public var currentStatus: SenderStatus { status.withLock { $0 } }
 
     /// Asks for a round soon (e.g. a claim was just signed), without waiting for it.
     public func wake() { wakeupContinuation.yield() }
@@ -146,14 +149,14 @@ public final class OutboxSender: Service, Sendable {
                 let followed = try await t.sendAndFollow { roundEvent in
                     switch roundEvent {
                     case .lot(.failed(let lot, let reason, let retryIn)):
-                        self.events.publish("lot.failed", ["lot": "\(lot)", "reason": reason, "retryInMs": retryIn.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "next round"])
+                        self.events.publish(.lotFailed, ["lot": "\(lot)", "reason": reason, "retryInMs": retryIn.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "next round"])
                     case .lot(.answered(let lot, let arl, let count)):
                         self.status.withLock { $0.lastContact = Timestamp.now() }
-                        self.events.publish("lot.answered", ["lot": "\(lot)", "status": arl.status.rawValue, "code": arl.code.rawValue, "fse": "\(count)"])
+                        self.events.publish(.lotAnswered, ["lot": "\(lot)", "status": arl.status.rawValue, "code": arl.code.rawValue, "fse": "\(count)"])
                     case .returns(let r):
                         self.status.withLock { $0.lastContact = Timestamp.now() }
                         if r.paid + r.rejected > 0 {
-                            self.events.publish("returns", ["paid": "\(r.paid)", "rejected": "\(r.rejected)", "paidCents": "\(r.paidCents)"])
+                            self.events.publish(.returns, ["paid": "\(r.paid)", "rejected": "\(r.rejected)", "paidCents": "\(r.paidCents)"])
                         }
                     case .lot(.sending), .signed, .assembled:
                         break
@@ -201,7 +204,7 @@ public final class OutboxSender: Service, Sendable {
 
 /// Runs async jobs one after the other, in call order.
 final class RoundSerializer: Sendable {
-    private let tail = LockedValue<Task<Void, Never>?>(nil)
+    private let tail = Mutex<Task<Void, Never>?>(nil)
 
     func run<T: Sendable>(_ job: @escaping @Sendable () async -> T) async -> T {
         await withCheckedContinuation { continuation in

@@ -1,6 +1,7 @@
 import Claims
 import Foundation
 import Transmission
+import Synchronization
 
 /// The practitioner's signing session: the situation FSEs are billed under and the signer (the CPS after its
 /// PIN was verified, or a software key for practices configured that way).
@@ -33,13 +34,13 @@ public struct PractitionerSession: Sendable {
 /// Holds the current session: set when the PIN is verified (or at start for a software signer), cleared
 /// when the CPS leaves the reader.
 public final class SessionStore: Sendable {
-    private let current = LockedValue<PractitionerSession?>(nil)
+    private let current: Mutex<PractitionerSession?>
 
     public init(_ session: PractitionerSession? = nil) {
-        current.withLock { $0 = session }
+        current = Mutex(session)
     }
 
-    public var session: PractitionerSession? { current.current }
+    public var session: PractitionerSession? { current.withLock { $0 } }
 
     public func set(_ session: PractitionerSession?) { current.withLock { $0 = session } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ISO7816
 import PCSC
+import Synchronization
 
 extension Daemon {
     /// The card connector of the system: pcscd, through the PCSC binding.
@@ -34,16 +35,17 @@ extension Daemon {
 
 /// Connects to cards through pcscd: one PC/SC context for card I/O (the watcher has its own), established on
 /// first use and again after pcscd went away.
-final class PCSCConnector: CardConnector, @unchecked Sendable {
-    // `@unchecked Sendable`: `context` is guarded by `lock`.
-    private let lock = NSLock()
-    private var context: PCSCContext?
+final class PCSCConnector: CardConnector {
+    private let context = Mutex<PCSCContext?>(nil)
 
     func currentContext() async throws -> PCSCContext {
-        if let c = lock.withLock({ context }) { return c }
+        if let c = context.withLock({ $0 }) { return c }
         let c = try await PCSCContext(recoveryTimeout: .seconds(2))
-        lock.withLock { if context == nil { context = c } }
-        return lock.withLock { context! }
+        return context.withLock { context in
+            if let established = context { return established }  // another connection established one meanwhile
+            context = c
+            return c
+        }
     }
 
     func connect(reader: String) async throws -> any CardConnection {
@@ -53,7 +55,7 @@ final class PCSCConnector: CardConnector, @unchecked Sendable {
     }
 
     func reset() async {
-        let old = lock.withLock { () -> PCSCContext? in
+        let old = context.withLock { context -> PCSCContext? in
             let c = context
             context = nil
             return c

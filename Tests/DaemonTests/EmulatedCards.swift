@@ -2,13 +2,13 @@ import Daemon
 import Emulator
 import Foundation
 import ISO7816
+import Synchronization
 import TestSupport
 
 /// Emulated cards connected in-process (no pcscd): the unit-test stand-in for the readers. The integration
 /// tests go through pcscd and the virtual reader driver instead.
-final class InProcessReaders: CardConnector, @unchecked Sendable {
-    private let lock = NSLock()
-    private var cards: [String: EmulatedCard] = [:]
+final class InProcessReaders: CardConnector {
+    private let cards = Mutex<[String: EmulatedCard]>([:])
     let stream: AsyncStream<SlotEvent>
     private let continuation: AsyncStream<SlotEvent>.Continuation
 
@@ -22,12 +22,12 @@ final class InProcessReaders: CardConnector, @unchecked Sendable {
     func insert(_ image: CardImage, in reader: String) {
         let card = EmulatedCard(image: image)
         _ = card.powerOn()
-        lock.withLock { cards[reader] = card }
+        cards.withLock { $0[reader] = card }
         continuation.yield(.cardInserted(reader: reader, atr: card.atr))
     }
 
     func remove(from reader: String) {
-        lock.withLock { cards[reader]?.powerOff(); cards[reader] = nil }
+        cards.withLock { $0[reader]?.powerOff(); $0[reader] = nil }
         continuation.yield(.cardRemoved(reader: reader))
     }
 
@@ -41,7 +41,7 @@ final class InProcessReaders: CardConnector, @unchecked Sendable {
         continuation.yield(.cardInserted(reader: reader, atr: card.atr))
     }
 
-    func card(in reader: String) -> EmulatedCard? { lock.withLock { cards[reader] } }
+    func card(in reader: String) -> EmulatedCard? { cards.withLock { $0[reader] } }
 
     func connect(reader: String) async throws -> any CardConnection {
         guard let card = card(in: reader) else { throw NoCard() }

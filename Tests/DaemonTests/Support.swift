@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import Transmission
 import Claims
+import Synchronization
 import TestSupport
 
 /// Writes `text` to `path` with `mode`.
@@ -126,7 +127,7 @@ final class EventRecorder: Sendable {
     }
 
     /// The types of the events received so far, in order.
-    var types: [String] { seen.all.map(\.type) }
+    var types: [String] { seen.all.map(\.type.rawValue) }
 
     /// How many events were received so far.
     var count: Int { seen.all.count }
@@ -137,7 +138,7 @@ final class EventRecorder: Sendable {
         var next = expected.startIndex
         for event in seen.all.dropFirst(after) where next < expected.endIndex {
             let want = expected[next]
-            if event.type == want.type, want.slot == nil || event.data["slot"] == want.slot { next += 1 }
+            if event.type.rawValue == want.type, want.slot == nil || event.data["slot"] == want.slot { next += 1 }
         }
         return next == expected.endIndex
     }
@@ -151,11 +152,9 @@ final class EventRecorder: Sendable {
         await task.value
     }
 
-    final class LockedEvents: @unchecked Sendable {
-        // `@unchecked Sendable`: `events` is guarded by `lock`.
-        private var events: [DaemonEvent] = []
-        private let lock = NSLock()
-        var all: [DaemonEvent] { lock.withLock { events } }
-        func append(_ event: DaemonEvent) { lock.withLock { events.append(event) } }
+    final class LockedEvents: Sendable {
+        private let events = Mutex<[DaemonEvent]>([])
+        var all: [DaemonEvent] { events.withLock { $0 } }
+        func append(_ event: DaemonEvent) { events.withLock { $0.append(event) } }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import GatewayAPI
 import Logging
 import Transmission
+import Synchronization
 
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -197,10 +198,10 @@ enum Pipeline {
     }
 }
 
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int { lock.withLock { value += 1; return value } }
+/// A counter shared between tasks.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }
 
 struct TemporaryDirectory {
@@ -220,13 +221,13 @@ enum Money {
 }
 
 /// Terminal-aware output: a progress bar on a terminal, plain lines otherwise.
-final class Output: @unchecked Sendable {
+final class Output: Sendable {
     let isTerminal = isatty(STDERR_FILENO) == 1
-    private let lock = NSLock()
-    private var progressShown = false
+    /// Whether a progress bar is on the terminal's last line (a line written after it starts a new line).
+    private let progressShown = Mutex(false)
 
     func line(_ text: String) {
-        lock.withLock {
+        progressShown.withLock { progressShown in
             if progressShown { FileHandle.standardError.write(Data("\n".utf8)); progressShown = false }
             FileHandle.standardOutput.write(Data((text + "\n").utf8))
         }
@@ -235,7 +236,7 @@ final class Output: @unchecked Sendable {
     func info(_ text: String) { line(text) }
 
     func error(_ text: String) {
-        lock.withLock {
+        progressShown.withLock { progressShown in
             if progressShown { FileHandle.standardError.write(Data("\n".utf8)); progressShown = false }
             FileHandle.standardError.write(Data((text + "\n").utf8))
         }
@@ -246,14 +247,14 @@ final class Output: @unchecked Sendable {
         let width = 30
         let filled = min(width, done * width / total)
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        lock.withLock {
+        progressShown.withLock { progressShown in
             FileHandle.standardError.write(Data("\r\(what) [\(bar)] \(done)/\(total)".utf8))
             progressShown = true
         }
     }
 
     func endProgress() {
-        lock.withLock {
+        progressShown.withLock { progressShown in
             if progressShown { FileHandle.standardError.write(Data("\n".utf8)); progressShown = false }
         }
     }
