@@ -89,6 +89,21 @@ struct WireTableTests {
         #expect(LotWire.trailerSize - T.signature == LotWire.signatureSize)
     }
 
+    #if DEBUG
+    /// The raw accesses of WireBytes.swift assert that they stay inside their region (debug builds only).
+    @Test func wireAccessOutsideTheRegionTrapsInDebugBuilds() async throws {
+        let read = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            [UInt8](repeating: 0, count: 3).withWireReader { r in _ = r.u32(0) }
+        }
+        #expect(String(decoding: read.standardErrorContent, as: UTF8.self).contains("wire access of 4 byte(s) at 0 outside a region of 3"))
+        let write = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var buffer: [UInt8] = []
+            buffer.appendWire(count: 4) { w in w.u16(3, 1) }
+        }
+        #expect(String(decoding: write.standardErrorContent, as: UTF8.self).contains("wire access of 2 byte(s) at 3 outside a region of 4"))
+    }
+    #endif
+
     @Test func peekHeaderReadsSenderAndLotNumber() async throws {
         let signer = SoftwareClaimSigner()
         let invoice = try await SignedFSE.sign(Samples.rich(), with: signer)
