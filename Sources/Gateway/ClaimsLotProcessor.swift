@@ -16,13 +16,13 @@ public struct ClaimsLotProcessor: LotProcessor {
 
     public func process(_ bytes: [UInt8], keys: any SenderKeys, now: Date) throws(LotRefusal) -> ProcessedLot {
         // The sender is read from the header first, to find the key that must have signed the lot.
-        guard bytes.count >= 24 else { throw LotRefusal(.malformed, "truncated lot: \(bytes.count) bytes, no complete header") }
-        let senderValue = UInt32(bytes[16]) << 24 | UInt32(bytes[17]) << 16 | UInt32(bytes[18]) << 8 | UInt32(bytes[19])
-        let numberValue = UInt32(bytes[20]) << 24 | UInt32(bytes[21]) << 16 | UInt32(bytes[22]) << 8 | UInt32(bytes[23])
-        guard let sender = BillingNumber(value: senderValue) else {
+        guard let peeked = LotDecoder.peekHeader(bytes) else {
+            throw LotRefusal(.malformed, "truncated lot: \(bytes.count) bytes, no complete header")
+        }
+        guard let sender = BillingNumber(value: peeked.sender) else {
             throw LotRefusal(.malformed, "lot header: sender is not a numéro de facturation")
         }
-        let lotNumber: Int64? = numberValue >= 1 ? Int64(numberValue) : nil
+        let lotNumber: Int64? = peeked.lotNumber >= 1 ? Int64(peeked.lotNumber) : nil
         guard let keyBytes = keys.publicKey(forBillingNumber: sender.description) else {
             throw LotRefusal(.unregisteredSender, "the lot's sender \(sender) is not a registered practitioner", lotNumber: lotNumber)
         }

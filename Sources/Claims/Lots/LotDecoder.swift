@@ -17,6 +17,15 @@ public struct LotDecoder: Sendable {
 
     public init(limits: LotLimits = .standard) { self.limits = limits }
 
+    /// The sender and lot number of the lot header at the start of `bytes`, as stored and not yet checked
+    /// (a receiver reads the sender first, to find the key the lot must be verified with); `nil` when
+    /// `bytes` is too short to hold them. Nothing else of the lot is read: ``decode(_:verifyingWith:)`` then
+    /// checks everything, these two fields included.
+    public static func peekHeader(_ bytes: some Collection<UInt8>) -> (sender: UInt32, lotNumber: UInt32)? {
+        guard bytes.count >= LotWire.Header.lotNumber + MemoryLayout<UInt32>.size else { return nil }
+        return bytes.withWireReader { r in (sender: r.u32(LotWire.Header.sender), lotNumber: r.u32(LotWire.Header.lotNumber)) }
+    }
+
     /// Decodes `bytes` (exactly one lot) and verifies it was signed with `key`.
     public func decode(_ bytes: some Collection<UInt8>, verifyingWith key: ClaimPublicKey) throws(LotDecodingError) -> DecodedLot {
         let count = bytes.count
@@ -29,40 +38,59 @@ public struct LotDecoder: Sendable {
     }
 
     private func decode(_ r: WireReader, key: ClaimPublicKey) throws(LotDecodingError) -> DecodedLot {
+        typealias H = LotWire.Header
+        typealias T = LotWire.Trailer
         let n = r.count
-        guard n >= 4 else { throw LotDecodingError(.truncated, offset: n, field: "magic") }
-        guard r.u32(0) == LotWire.magic else { throw LotDecodingError(.badMagic, offset: 0, field: "magic") }
+        guard n >= LotWire.magicSize else { throw LotDecodingError(.truncated, offset: n, field: "magic") }
+        guard r.u32(H.magic) == LotWire.magic else { throw LotDecodingError(.badMagic, offset: H.magic, field: "magic") }
         guard n >= LotWire.headerSize else { throw LotDecodingError(.truncated, offset: n, field: "header") }
-        let flags = r.u8(4)
-        guard flags & ~LotWire.testFlag == 0 else { throw LotDecodingError(.nonCanonical, offset: 4, field: "flags") }
-        guard r.u8(5) == 0, r.u16(6) == 0 else { throw LotDecodingError(.nonCanonical, offset: 5, field: "reserved") }
-        let declared = r.u64(8)
+        let flags = r.u8(H.flags)
+        guard flags & ~LotWire.testFlag == 0 else { throw LotDecodingError(.nonCanonical, offset: H.flags, field: "flags") }
+        guard r.u8(H.reserved) == 0, r.u16(H.reserved + 1) == 0 else {
+            throw LotDecodingError(.nonCanonical, offset: H.reserved, field: "reserved")
+        }
+        let declared = r.u64(H.lotLength)
         guard declared <= UInt64(limits.maximumBytes) else {
-            throw LotDecodingError(.oversized, offset: 8, field: "lot length (\(declared), limit \(limits.maximumBytes))")
+            throw LotDecodingError(.oversized, offset: H.lotLength, field: "lot length (\(declared), limit \(limits.maximumBytes))")
         }
         let length = Int(declared)
-        guard length >= LotLimits.minimumBytes else { throw LotDecodingError(.badLength, offset: 8, field: "lot length") }
+        guard length >= LotLimits.minimumBytes else { throw LotDecodingError(.badLength, offset: H.lotLength, field: "lot length") }
         guard length <= n else { throw LotDecodingError(.truncated, offset: n, field: "lot (lot length says \(length) bytes)") }
         guard length == n else { throw LotDecodingError(.trailingBytes, offset: length, field: "after the lot") }
 
-        guard let sender = BillingNumber(value: r.u32(16)) else { throw LotDecodingError(.invalidValue, offset: 16, field: "sender") }
-        let lotNumber = r.u32(20)
-        guard lotNumber >= 1, lotNumber <= LotHeader.maximumLotNumber else { throw LotDecodingError(.invalidValue, offset: 20, field: "lot number") }
-        guard let date = ClaimDate(yyyymmdd: r.u32(24)) else { throw LotDecodingError(.invalidValue, offset: 24, field: "creation date") }
-        let time = r.u32(28)
+        guard let sender = BillingNumber(value: r.u32(H.sender)) else {
+            throw LotDecodingError(.invalidValue, offset: H.sender, field: "sender")
+        }
+        let lotNumber = r.u32(H.lotNumber)
+        guard lotNumber >= 1, lotNumber <= LotHeader.maximumLotNumber else {
+            throw LotDecodingError(.invalidValue, offset: H.lotNumber, field: "lot number")
+        }
+        guard let date = ClaimDate(yyyymmdd: r.u32(H.creationDate)) else {
+            throw LotDecodingError(.invalidValue, offset: H.creationDate, field: "creation date")
+        }
+        let time = r.u32(H.creationTime)
         guard time <= 235_959, time % 100 < 60, time / 100 % 100 < 60 else {
-            throw LotDecodingError(.invalidValue, offset: 28, field: "creation time")
+            throw LotDecodingError(.invalidValue, offset: H.creationTime, field: "creation time")
         }
-        let destination = DestinationOrganism(regime: r.u8(32), fund: r.u16(33), computingCentre: r.u16(35))
-        guard destination.isWellFormed else { throw LotDecodingError(.invalidValue, offset: 32, field: "destination organism") }
-        guard r.u8(37) == 0, r.u16(38) == 0 else { throw LotDecodingError(.nonCanonical, offset: 37, field: "reserved") }
-        let fseCount = Int(r.u32(40))
-        guard fseCount >= 1 else { throw LotDecodingError(.invalidValue, offset: 40, field: "FSE count") }
+        let destination = DestinationOrganism(
+            regime: r.u8(H.destinationRegime), fund: r.u16(H.destinationFund),
+            computingCentre: r.u16(H.destinationComputingCentre)
+        )
+        guard destination.isWellFormed else {
+            throw LotDecodingError(.invalidValue, offset: H.destinationRegime, field: "destination organism")
+        }
+        guard r.u8(H.reservedAfterDestination) == 0, r.u16(H.reservedAfterDestination + 1) == 0 else {
+            throw LotDecodingError(.nonCanonical, offset: H.reservedAfterDestination, field: "reserved")
+        }
+        let fseCount = Int(r.u32(H.fseCount))
+        guard fseCount >= 1 else { throw LotDecodingError(.invalidValue, offset: H.fseCount, field: "FSE count") }
         guard fseCount <= limits.maximumFSEs else {
-            throw LotDecodingError(.tooManyFSEs, offset: 40, field: "FSE count (\(fseCount), limit \(limits.maximumFSEs))")
+            throw LotDecodingError(.tooManyFSEs, offset: H.fseCount, field: "FSE count (\(fseCount), limit \(limits.maximumFSEs))")
         }
-        let fingerprint = r.bytes32(44)
-        guard fingerprint == key.fingerprint else { throw LotDecodingError(.wrongSigner, offset: 44, field: "signer fingerprint") }
+        let fingerprint = r.bytes32(H.signerFingerprint)
+        guard fingerprint == key.fingerprint else {
+            throw LotDecodingError(.wrongSigner, offset: H.signerFingerprint, field: "signer fingerprint")
+        }
         let header = LotHeader(
             sender: sender, lotNumber: lotNumber, creationDate: date, creationTime: time, destination: destination,
             count: fseCount, isTest: flags & LotWire.testFlag != 0, signerFingerprint: fingerprint
@@ -84,10 +112,10 @@ public struct LotDecoder: Sendable {
                 throw LotDecodingError(.invalidFSE(error.reason), offset: error.offset, field: "\(error.field)", invoice: index)
             }
             guard fse.practitioner.billingNumber == sender else {
-                throw LotDecodingError(.wrongSender, offset: offset + 25, field: "billing number", invoice: index)
+                throw LotDecodingError(.wrongSender, offset: offset + FSEWire.Field.billingNumber, field: "billing number", invoice: index)
             }
             guard fse.destination == destination else {
-                throw LotDecodingError(.wrongDestination, offset: offset + 81, field: "AMO organism", invoice: index)
+                throw LotDecodingError(.wrongDestination, offset: offset + FSEWire.Field.amoRegime, field: "AMO organism", invoice: index)
             }
             let signatureAt = offset + recordLength
             guard signatureAt + LotWire.signatureSize <= trailerStart else {
@@ -103,26 +131,29 @@ public struct LotDecoder: Sendable {
         }
 
         // Trailer.
-        guard r.u32(trailerStart) == LotWire.trailerMagic else {
-            throw LotDecodingError(.badMagic, offset: trailerStart, field: "trailer magic")
+        guard r.u32(trailerStart + T.magic) == LotWire.trailerMagic else {
+            throw LotDecodingError(.badMagic, offset: trailerStart + T.magic, field: "trailer magic")
         }
-        guard Int(r.u32(trailerStart + 4)) == fseCount else {
-            throw LotDecodingError(.countMismatch, offset: trailerStart + 4, field: "trailer FSE count")
+        guard Int(r.u32(trailerStart + T.fseCount)) == fseCount else {
+            throw LotDecodingError(.countMismatch, offset: trailerStart + T.fseCount, field: "trailer FSE count")
         }
         let stated = LotTotals(
-            total: r.u64(trailerStart + 8), amo: r.u64(trailerStart + 16),
-            amc: r.u64(trailerStart + 24), patient: r.u64(trailerStart + 32)
+            total: r.u64(trailerStart + T.total), amo: r.u64(trailerStart + T.amo),
+            amc: r.u64(trailerStart + T.amc), patient: r.u64(trailerStart + T.patient)
         )
-        guard stated == totals else { throw LotDecodingError(.totalsMismatch, offset: trailerStart + 8, field: "trailer totals") }
-        let digestAt = trailerStart + LotWire.digestOffset
+        guard stated == totals else {
+            throw LotDecodingError(.totalsMismatch, offset: trailerStart + T.total, field: "trailer totals")
+        }
+        let digestAt = trailerStart + T.digest
         let digest = sha256(r.slice(0, digestAt))
         let computed = Bytes32(digest)
         let stored = r.bytes32(digestAt)
         guard computed == stored else { throw LotDecodingError(.digestMismatch, offset: digestAt, field: "digest") }
-        let signature = r.signature(digestAt + 32)
+        let signatureAt = trailerStart + T.signature
+        let signature = r.signature(signatureAt)
         let publicKey = key.key
         guard ClaimPublicKey.isValid(signature, for: digest, key: publicKey) else {
-            throw LotDecodingError(.badLotSignature, offset: digestAt + 32, field: "lot signature")
+            throw LotDecodingError(.badLotSignature, offset: signatureAt, field: "lot signature")
         }
         for (index, range) in records.enumerated() {
             let recordDigest = sha256(r.slice(range.lowerBound, range.count))

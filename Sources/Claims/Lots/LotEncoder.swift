@@ -54,19 +54,21 @@ public struct LotEncoder: Sendable {
         buffer.removeAll(keepingCapacity: true)
         totals = LotTotals()
         var count: UInt32 = 0
+        typealias H = LotWire.Header
+        typealias T = LotWire.Trailer
         buffer.appendWire(count: LotWire.headerSize) { w in
-            w.u32(0, LotWire.magic)
-            w.u8(4, header.isTest ? LotWire.testFlag : 0)
-            // 8: lot length, written at the end.
-            w.u32(16, header.sender.value)
-            w.u32(20, header.lotNumber)
-            w.u32(24, header.creationDate.yyyymmdd)
-            w.u32(28, header.creationTime)
-            w.u8(32, header.destination.regime)
-            w.u16(33, header.destination.fund)
-            w.u16(35, header.destination.computingCentre)
-            w.u32(40, UInt32(header.count))
-            w.bytes32(44, header.signerFingerprint)
+            w.u32(H.magic, LotWire.magic)
+            w.u8(H.flags, header.isTest ? LotWire.testFlag : 0)
+            // H.lotLength: written at the end.
+            w.u32(H.sender, header.sender.value)
+            w.u32(H.lotNumber, header.lotNumber)
+            w.u32(H.creationDate, header.creationDate.yyyymmdd)
+            w.u32(H.creationTime, header.creationTime)
+            w.u8(H.destinationRegime, header.destination.regime)
+            w.u16(H.destinationFund, header.destination.fund)
+            w.u16(H.destinationComputingCentre, header.destination.computingCentre)
+            w.u32(H.fseCount, UInt32(header.count))
+            w.bytes32(H.signerFingerprint, header.signerFingerprint)
         }
         for index in indices {
             let invoice = invoices[index]
@@ -77,19 +79,21 @@ public struct LotEncoder: Sendable {
         }
         precondition(Int(count) == header.count, "header count differs from the FSEs given")
         let totals = self.totals
-        buffer.appendWire(count: LotWire.digestOffset) { w in
-            w.u32(0, LotWire.trailerMagic)
-            w.u32(4, count)
-            w.u64(8, totals.total)
-            w.u64(16, totals.amo)
-            w.u64(24, totals.amc)
-            w.u64(32, totals.patient)
+        let trailerStart = buffer.count
+        // The trailer up to its digest, which covers everything before it.
+        buffer.appendWire(count: T.digest) { w in
+            w.u32(T.magic, LotWire.trailerMagic)
+            w.u32(T.fseCount, count)
+            w.u64(T.total, totals.total)
+            w.u64(T.amo, totals.amo)
+            w.u64(T.amc, totals.amc)
+            w.u64(T.patient, totals.patient)
         }
-        let length = UInt64(buffer.count + 32 + LotWire.signatureSize)
-        buffer.withUnsafeMutableBytes { raw in WireWriter(base: raw.baseAddress!).u64(8, length) }
+        let length = UInt64(trailerStart + LotWire.trailerSize)
+        buffer.withUnsafeMutableBytes { raw in WireWriter(base: raw.baseAddress!, count: raw.count).u64(H.lotLength, length) }
         let digest = buffer.withUnsafeBytes { sha256($0) }
         let digestBytes = Bytes32(digest)
-        buffer.appendWire(count: 32) { w in w.bytes32(0, digestBytes) }
+        buffer.appendWire(count: LotWire.digestSize) { w in w.bytes32(0, digestBytes) }
         return digest
     }
 

@@ -1,16 +1,74 @@
-/// Offsets and constants of the lot (format 1). `docs/fse-format.md` is the normative description.
+/// Offsets and constants of the lot (format 1). `docs/fse-format.md` is the normative description:
+/// ``Header`` and ``Trailer`` are its two tables, the only place the lot encoder and decoder take offsets from.
+/// Constants are `@inlinable` computed properties, as in ``FSEWire`` (and for the same reason).
 @usableFromInline
 enum LotWire {
     /// `OVL1`.
-    @usableFromInline static let magic: UInt32 = 0x4F56_4C31
+    @inlinable static var magic: UInt32 { 0x4F56_4C31 }
     /// `OVT1`.
-    @usableFromInline static let trailerMagic: UInt32 = 0x4F56_5431
-    @usableFromInline static let headerSize = 76
-    @usableFromInline static let trailerSize = 136
-    /// Offset in the trailer of the digest; the digest covers the lot up to there.
-    @usableFromInline static let digestOffset = 40
-    @usableFromInline static let signatureSize = 64
-    @usableFromInline static let testFlag: UInt8 = 0x01
+    @inlinable static var trailerMagic: UInt32 { 0x4F56_5431 }
+    /// A magic number (`OVL1`, `OVT1`).
+    @inlinable static var magicSize: Int { 4 }
+    @inlinable static var headerSize: Int { 76 }
+    @inlinable static var trailerSize: Int { 136 }
+    @inlinable static var digestSize: Int { 32 }
+    @inlinable static var signatureSize: Int { 64 }
+    @inlinable static var testFlag: UInt8 { 0x01 }
+
+    /// Offsets of the header's fields, from the start of the lot (table "Lot header (76 bytes)").
+    @usableFromInline
+    enum Header {
+        /// `u32` magic, `OVL1`.
+        @inlinable static var magic: Int { 0 }
+        /// `u8` flags.
+        @inlinable static var flags: Int { 4 }
+        /// 3 reserved bytes (read as a `u8` and a `u16`).
+        @inlinable static var reserved: Int { 5 }
+        /// `u64` lot length.
+        @inlinable static var lotLength: Int { 8 }
+        /// `u32` sender.
+        @inlinable static var sender: Int { 16 }
+        /// `u32` lot number.
+        @inlinable static var lotNumber: Int { 20 }
+        /// `date` creation date.
+        @inlinable static var creationDate: Int { 24 }
+        /// `u32` creation time.
+        @inlinable static var creationTime: Int { 28 }
+        /// `u8` destination régime (the destination organism starts here).
+        @inlinable static var destinationRegime: Int { 32 }
+        /// `u16` destination caisse.
+        @inlinable static var destinationFund: Int { 33 }
+        /// `u16` destination computing centre.
+        @inlinable static var destinationComputingCentre: Int { 35 }
+        /// 3 reserved bytes (read as a `u8` and a `u16`).
+        @inlinable static var reservedAfterDestination: Int { 37 }
+        /// `u32` FSE count.
+        @inlinable static var fseCount: Int { 40 }
+        /// 32 bytes signer fingerprint.
+        @inlinable static var signerFingerprint: Int { 44 }
+    }
+
+    /// Offsets of the trailer's fields, from the start of the trailer, the last ``trailerSize`` bytes of the
+    /// lot (table "Lot trailer (136 bytes …)").
+    @usableFromInline
+    enum Trailer {
+        /// `u32` magic, `OVT1`.
+        @inlinable static var magic: Int { 0 }
+        /// `u32` FSE count.
+        @inlinable static var fseCount: Int { 4 }
+        /// `u64` total (the sums start here).
+        @inlinable static var total: Int { 8 }
+        /// `u64` AMO.
+        @inlinable static var amo: Int { 16 }
+        /// `u64` AMC.
+        @inlinable static var amc: Int { 24 }
+        /// `u64` patient.
+        @inlinable static var patient: Int { 32 }
+        /// 32 bytes digest: SHA-256 of the lot up to here.
+        @inlinable static var digest: Int { 40 }
+        /// 64 bytes lot signature.
+        @inlinable static var signature: Int { 72 }
+    }
 }
 
 /// Limits a lot must respect, checked by the builder (which splits) and by the decoder (which refuses).

@@ -19,17 +19,21 @@ extension FSE {
         @inline(__always) func fail(_ reason: FSEDecodingError.Reason, _ offset: Int, _ field: StaticString) -> FSEDecodingError {
             FSEDecodingError(reason, origin + start + offset, field)
         }
+        typealias F = FSEWire.Field
+        typealias A = FSEWire.Act
         let available = end - start
-        guard available >= 6 else { throw fail(.truncated, 0, available < 4 ? "magic" : "record length") }
-        guard r.u32(start) == FSEWire.magic else { throw fail(.badMagic, 0, "magic") }
-        let length = Int(r.u16(start + 4))
+        guard available >= FSEWire.prefixSize else {
+            throw fail(.truncated, F.magic, available < F.recordLength ? "magic" : "record length")
+        }
+        guard r.u32(start + F.magic) == FSEWire.magic else { throw fail(.badMagic, F.magic, "magic") }
+        let length = Int(r.u16(start + F.recordLength))
         guard length >= FSEWire.headerSize, length <= FSEWire.maximumSize,
               (length - FSEWire.headerSize) % FSEWire.actSize == 0
-        else { throw fail(.badLength, 4, "record length") }
+        else { throw fail(.badLength, F.recordLength, "record length") }
         guard available >= FSEWire.headerSize else { throw fail(.truncated, available, "header") }
-        let actCount = Int(r.u8(start + 125))
-        guard actCount >= 1, actCount <= FSE.maximumActs else { throw fail(.invalidValue, 125, "act count") }
-        guard length == FSEWire.size(acts: actCount) else { throw fail(.badLength, 4, "record length") }
+        let actCount = Int(r.u8(start + F.actCount))
+        guard actCount >= 1, actCount <= FSE.maximumActs else { throw fail(.invalidValue, F.actCount, "act count") }
+        guard length == FSEWire.size(acts: actCount) else { throw fail(.badLength, F.recordLength, "record length") }
         guard available >= length else { throw fail(.truncated, available, "acts") }
 
         @inline(__always) func u8(_ o: Int) -> UInt8 { r.u8(start + o) }
@@ -44,121 +48,142 @@ extension FSE {
             guard u32(o) == 0 else { throw fail(.nonCanonical, o, field) }
         }
 
-        let presence = u8(6)
-        guard presence & ~FSEWire.presenceMask == 0 else { throw fail(.nonCanonical, 6, "presence flags") }
+        let presence = u8(F.presence)
+        guard presence & ~FSEWire.presenceMask == 0 else { throw fail(.nonCanonical, F.presence, "presence flags") }
         if presence & FSEWire.hasRightsEnd != 0, presence & FSEWire.hasRights == 0 {
-            throw fail(.nonCanonical, 6, "presence flags")
+            throw fail(.nonCanonical, F.presence, "presence flags")
         }
-        let options = u8(7)
-        guard options & ~FSEWire.optionMask == 0 else { throw fail(.nonCanonical, 7, "option flags") }
+        let options = u8(F.options)
+        guard options & ~FSEWire.optionMask == 0 else { throw fail(.nonCanonical, F.options, "option flags") }
 
-        let invoiceNumber = u32(8)
-        guard invoiceNumber >= 1, invoiceNumber <= 999_999_999 else { throw fail(.invalidValue, 8, "invoice number") }
-        let invoiceDate = try date(12, "invoice date")
-        guard let operation = OperationNature(rawValue: u8(16)) else { throw fail(.invalidValue, 16, "operation nature") }
+        let invoiceNumber = u32(F.invoiceNumber)
+        guard invoiceNumber >= 1, invoiceNumber <= 999_999_999 else { throw fail(.invalidValue, F.invoiceNumber, "invoice number") }
+        let invoiceDate = try date(F.invoiceDate, "invoice date")
+        guard let operation = OperationNature(rawValue: u8(F.operation)) else {
+            throw fail(.invalidValue, F.operation, "operation nature")
+        }
         var corrected: CorrectedInvoice?
         if presence & FSEWire.hasCorrected != 0 {
-            let number = u32(17)
-            guard number >= 1, number <= 999_999_999 else { throw fail(.invalidValue, 17, "corrected invoice number") }
-            corrected = CorrectedInvoice(number: number, date: try date(21, "corrected invoice date"))
+            let number = u32(F.correctedNumber)
+            guard number >= 1, number <= 999_999_999 else { throw fail(.invalidValue, F.correctedNumber, "corrected invoice number") }
+            corrected = CorrectedInvoice(number: number, date: try date(F.correctedDate, "corrected invoice date"))
         } else {
-            try zero32(17, "corrected invoice number")
-            try zero32(21, "corrected invoice date")
+            try zero32(F.correctedNumber, "corrected invoice number")
+            try zero32(F.correctedDate, "corrected invoice date")
         }
 
-        guard let billing = BillingNumber(value: u32(25)) else { throw fail(.invalidValue, 25, "billing number") }
+        guard let billing = BillingNumber(value: u32(F.billingNumber)) else {
+            throw fail(.invalidValue, F.billingNumber, "billing number")
+        }
         let practitioner = PractitionerSituation(
-            billingNumber: billing, situationNumber: u8(29), practiceMode: u8(30), conventionCode: u8(31),
-            specialty: u8(32), tariffZone: u8(33), ikZone: u8(34),
+            billingNumber: billing, situationNumber: u8(F.situationNumber), practiceMode: u8(F.practiceMode),
+            conventionCode: u8(F.conventionCode), specialty: u8(F.specialty), tariffZone: u8(F.tariffZone),
+            ikZone: u8(F.ikZone),
             maySignInvoice: options & FSEWire.maySignInvoice != 0, maySignLot: options & FSEWire.maySignLot != 0
         )
 
+        // A nir15 is read as two u64; the second one's last byte belongs to the next field (masked off).
+        @inline(__always) func packedNIR(_ o: Int) -> (UInt64, UInt64) { (u64(o), u64(o + FSEWire.nirSecondWord) & ~0xFF) }
         let nir: NIR
-        do { nir = try NIR(packedASCII: (u64(35), u64(43) & ~0xFF)) } catch { throw fail(.invalidValue, 35, "NIR") }
+        do { nir = try NIR(packedASCII: packedNIR(F.nir)) } catch { throw fail(.invalidValue, F.nir, "NIR") }
         var individualNIR: NIR?
         if presence & FSEWire.hasIndividualNIR != 0 {
-            do { individualNIR = try NIR(packedASCII: (u64(50), u64(58) & ~0xFF)) } catch {
-                throw fail(.invalidValue, 50, "individual NIR")
+            do { individualNIR = try NIR(packedASCII: packedNIR(F.individualNIR)) } catch {
+                throw fail(.invalidValue, F.individualNIR, "individual NIR")
             }
         } else {
-            guard u64(50) == 0, u64(57) == 0 else { throw fail(.nonCanonical, 50, "individual NIR") }
+            guard packedNIR(F.individualNIR) == (0, 0) else { throw fail(.nonCanonical, F.individualNIR, "individual NIR") }
         }
-        guard let birthDate = BirthDate(yyyymmdd: u32(65)) else { throw fail(.invalidValue, 65, "birth date") }
+        guard let birthDate = BirthDate(yyyymmdd: u32(F.birthDate)) else { throw fail(.invalidValue, F.birthDate, "birth date") }
         var rights: RightsPeriod?
         if presence & FSEWire.hasRights != 0 {
-            let startDate = try date(73, "rights start")
+            let startDate = try date(F.rightsStart, "rights start")
             var endDate: ClaimDate?
-            if presence & FSEWire.hasRightsEnd != 0 { endDate = try date(77, "rights end") } else { try zero32(77, "rights end") }
+            if presence & FSEWire.hasRightsEnd != 0 {
+                endDate = try date(F.rightsEnd, "rights end")
+            } else {
+                try zero32(F.rightsEnd, "rights end")
+            }
             rights = RightsPeriod(start: startDate, end: endDate)
         } else {
-            try zero32(73, "rights start")
-            try zero32(77, "rights end")
+            try zero32(F.rightsStart, "rights start")
+            try zero32(F.rightsEnd, "rights end")
         }
         let beneficiary = Beneficiary(
-            nir: nir, individualNIR: individualNIR, birthDate: birthDate, rank: u8(69), quality: u8(70),
-            situationCode: u16(71),
+            nir: nir, individualNIR: individualNIR, birthDate: birthDate, rank: u8(F.rank), quality: u8(F.quality),
+            situationCode: u16(F.situationCode),
             identification: options & FSEWire.withoutCard != 0 ? .attestationWithoutCard : .vitaleCard,
             rights: rights
         )
-        let amo = AMOOrganism(regime: u8(81), fund: u16(82), centre: u16(84), computingCentre: u16(86))
+        let amo = AMOOrganism(
+            regime: u8(F.amoRegime), fund: u16(F.amoFund), centre: u16(F.amoCentre),
+            computingCentre: u16(F.amoComputingCentre)
+        )
         var amc: AMCOrganism?
         if presence & FSEWire.hasAMC != 0 {
-            let organism = AMCOrganism(number: u64(88))
-            guard organism.isWellFormed else { throw fail(.invalidValue, 88, "AMC number") }
+            let organism = AMCOrganism(number: u64(F.amcNumber))
+            guard organism.isWellFormed else { throw fail(.invalidValue, F.amcNumber, "AMC number") }
             amc = organism
         } else {
-            guard u64(88) == 0 else { throw fail(.nonCanonical, 88, "AMC number") }
+            guard u64(F.amcNumber) == 0 else { throw fail(.nonCanonical, F.amcNumber, "AMC number") }
         }
-        guard let nature = InsuranceNature(rawValue: u16(96)) else { throw fail(.invalidValue, 96, "insurance nature") }
-        guard let parcours = ParcoursDeSoins(rawValue: u8(98)) else { throw fail(.invalidValue, 98, "parcours") }
-        guard let exoneration = Exoneration(rawValue: u8(99)) else { throw fail(.invalidValue, 99, "exoneration") }
+        guard let nature = InsuranceNature(rawValue: u16(F.insuranceNature)) else {
+            throw fail(.invalidValue, F.insuranceNature, "insurance nature")
+        }
+        guard let parcours = ParcoursDeSoins(rawValue: u8(F.parcours)) else { throw fail(.invalidValue, F.parcours, "parcours") }
+        guard let exoneration = Exoneration(rawValue: u8(F.exoneration)) else {
+            throw fail(.invalidValue, F.exoneration, "exoneration")
+        }
         var tiersPayant: TiersPayant = []
         if options & FSEWire.tiersPayantAMO != 0 { tiersPayant.insert(.amo) }
         if options & FSEWire.tiersPayantAMC != 0 { tiersPayant.insert(.amc) }
 
         var totals = ClaimTotals()
-        totals.total = u32(100)
-        totals.base = u32(104)
-        totals.amo = u32(108)
-        totals.amc = u32(112)
-        totals.patient = u32(116)
-        totals.participationForfaitaire = u32(120)
-        totals.amoRate = u8(124)
-        guard totals.amoRate <= 100 else { throw fail(.invalidValue, 124, "AMO rate") }
+        totals.total = u32(F.total)
+        totals.base = u32(F.base)
+        totals.amo = u32(F.amo)
+        totals.amc = u32(F.amc)
+        totals.patient = u32(F.patient)
+        totals.participationForfaitaire = u32(F.participationForfaitaire)
+        totals.amoRate = u8(F.amoRate)
+        guard totals.amoRate <= 100 else { throw fail(.invalidValue, F.amoRate, "AMO rate") }
 
         var acts: [Act] = []
         acts.reserveCapacity(actCount)
         var sumTotal: UInt64 = 0, sumBase: UInt64 = 0, sumAMO: UInt64 = 0, sumAMC: UInt64 = 0, sumPatient: UInt64 = 0
         var o = FSEWire.headerSize
         for _ in 0..<actCount {
-            guard let kind = ActKind(rawValue: u8(o)) else { throw fail(.invalidValue, o, "act kind") }
-            guard let code = ActCode(packed: u64(o + 1)) else { throw fail(.invalidValue, o + 1, "act code") }
-            let majorationCount = Int(u8(o + 14))
-            guard majorationCount <= Majorations.capacity else { throw fail(.invalidValue, o + 14, "majoration count") }
+            guard let kind = ActKind(rawValue: u8(o + A.kind)) else { throw fail(.invalidValue, o + A.kind, "act kind") }
+            guard let code = ActCode(packed: u64(o + A.code)) else { throw fail(.invalidValue, o + A.code, "act code") }
+            let majorationCount = Int(u8(o + A.majorationCount))
+            guard majorationCount <= Majorations.capacity else {
+                throw fail(.invalidValue, o + A.majorationCount, "majoration count")
+            }
             var majorations = Majorations()
             for slot in 0..<Majorations.capacity {
-                let packed = u64(o + 19 + 8 * slot)
+                let at = o + A.majoration(slot)
+                let packed = u64(at)
                 if slot < majorationCount {
-                    guard let m = ActCode(packed: packed) else { throw fail(.invalidValue, o + 19 + 8 * slot, "majoration code") }
+                    guard let m = ActCode(packed: packed) else { throw fail(.invalidValue, at, "majoration code") }
                     majorations.append(m)
                 } else {
-                    guard packed == 0 else { throw fail(.nonCanonical, o + 19 + 8 * slot, "majoration code") }
+                    guard packed == 0 else { throw fail(.nonCanonical, at, "majoration code") }
                 }
             }
             var amounts = ActAmounts()
-            amounts.base = u32(o + 51)
-            let overcharge = u32(o + 55)
-            amounts.total = u32(o + 59)
-            amounts.amo = u32(o + 63)
-            amounts.amc = u32(o + 67)
-            amounts.patient = u32(o + 71)
+            amounts.base = u32(o + A.base)
+            let overcharge = u32(o + A.overcharge)
+            amounts.total = u32(o + A.total)
+            amounts.amo = u32(o + A.amo)
+            amounts.amc = u32(o + A.amc)
+            amounts.patient = u32(o + A.patient)
             guard UInt64(amounts.base) + UInt64(overcharge) == UInt64(amounts.total),
                   UInt64(amounts.amo) + UInt64(amounts.amc) + UInt64(amounts.patient) == UInt64(amounts.total)
-            else { throw fail(.inconsistentAmounts, o + 51, "act amounts") }
+            else { throw fail(.inconsistentAmounts, o + A.base, "act amounts") }
             acts.append(Act(
-                kind: kind, code: code, coefficient: u16(o + 9), activity: u8(o + 11), phase: u8(o + 12),
-                date: try date(o + 15, "act date"), quantity: u8(o + 13), majorations: majorations,
-                overcharge: overcharge, amounts: amounts
+                kind: kind, code: code, coefficient: u16(o + A.coefficient), activity: u8(o + A.activity),
+                phase: u8(o + A.phase), date: try date(o + A.date, "act date"), quantity: u8(o + A.quantity),
+                majorations: majorations, overcharge: overcharge, amounts: amounts
             ))
             sumTotal += UInt64(amounts.total); sumBase += UInt64(amounts.base); sumAMO += UInt64(amounts.amo)
             sumAMC += UInt64(amounts.amc); sumPatient += UInt64(amounts.patient)
@@ -167,7 +192,7 @@ extension FSE {
         let pf = UInt64(totals.participationForfaitaire)
         guard sumTotal == UInt64(totals.total), sumBase == UInt64(totals.base), sumAMC == UInt64(totals.amc),
               sumAMO == UInt64(totals.amo) + pf, sumPatient + pf == UInt64(totals.patient)
-        else { throw fail(.inconsistentAmounts, 100, "totals") }
+        else { throw fail(.inconsistentAmounts, F.total, "totals") }
 
         let fse = FSE(
             invoiceNumber: invoiceNumber, invoiceDate: invoiceDate, operation: operation, correctedInvoice: corrected,

@@ -12,9 +12,11 @@ extension FSE {
         let actCount = acts.count
         guard actCount >= 1, actCount <= FSE.maximumActs else { throw .actCount(actCount) }
         let size = FSEWire.size(acts: actCount)
+        typealias F = FSEWire.Field
+        typealias A = FSEWire.Act
         buffer.appendWire(count: size) { w in
-            w.u32(0, FSEWire.magic)
-            w.u16(4, UInt16(size))
+            w.u32(F.magic, FSEWire.magic)
+            w.u16(F.recordLength, UInt16(size))
             var presence: UInt8 = 0
             if correctedInvoice != nil { presence |= FSEWire.hasCorrected }
             if amc != nil { presence |= FSEWire.hasAMC }
@@ -23,81 +25,82 @@ extension FSE {
                 presence |= FSEWire.hasRights
                 if rights.end != nil { presence |= FSEWire.hasRightsEnd }
             }
-            w.u8(6, presence)
+            w.u8(F.presence, presence)
             var options: UInt8 = 0
             if beneficiary.identification == .attestationWithoutCard { options |= FSEWire.withoutCard }
             if tiersPayant.contains(.amo) { options |= FSEWire.tiersPayantAMO }
             if tiersPayant.contains(.amc) { options |= FSEWire.tiersPayantAMC }
             if practitioner.maySignInvoice { options |= FSEWire.maySignInvoice }
             if practitioner.maySignLot { options |= FSEWire.maySignLot }
-            w.u8(7, options)
-            w.u32(8, invoiceNumber)
-            w.u32(12, invoiceDate.yyyymmdd)
-            w.u8(16, operation.rawValue)
+            w.u8(F.options, options)
+            w.u32(F.invoiceNumber, invoiceNumber)
+            w.u32(F.invoiceDate, invoiceDate.yyyymmdd)
+            w.u8(F.operation, operation.rawValue)
             if let corrected = correctedInvoice {
-                w.u32(17, corrected.number)
-                w.u32(21, corrected.date.yyyymmdd)
+                w.u32(F.correctedNumber, corrected.number)
+                w.u32(F.correctedDate, corrected.date.yyyymmdd)
             }
-            w.u32(25, practitioner.billingNumber.value)
-            w.u8(29, practitioner.situationNumber)
-            w.u8(30, practitioner.practiceMode)
-            w.u8(31, practitioner.conventionCode)
-            w.u8(32, practitioner.specialty)
-            w.u8(33, practitioner.tariffZone)
-            w.u8(34, practitioner.ikZone)
-            // NIRs: 15 ASCII bytes each; the 16th byte of each packed pair is zero and is overwritten by the
-            // next field, so the order of these writes matters.
+            w.u32(F.billingNumber, practitioner.billingNumber.value)
+            w.u8(F.situationNumber, practitioner.situationNumber)
+            w.u8(F.practiceMode, practitioner.practiceMode)
+            w.u8(F.conventionCode, practitioner.conventionCode)
+            w.u8(F.specialty, practitioner.specialty)
+            w.u8(F.tariffZone, practitioner.tariffZone)
+            w.u8(F.ikZone, practitioner.ikZone)
+            // NIRs: 15 ASCII bytes each, written as two u64 (the second 8 bytes after the first); the 16th byte
+            // of each packed pair is zero and is overwritten by the next field, so the order of these writes
+            // matters.
             let nir = beneficiary.nir.revealedPackedASCII
-            w.u64(35, nir.0)
-            w.u64(43, nir.1)
+            w.u64(F.nir, nir.0)
+            w.u64(F.nir + FSEWire.nirSecondWord, nir.1)
             if let individual = beneficiary.individualNIR?.revealedPackedASCII {
-                w.u64(50, individual.0)
-                w.u64(58, individual.1)
+                w.u64(F.individualNIR, individual.0)
+                w.u64(F.individualNIR + FSEWire.nirSecondWord, individual.1)
             }
-            w.u32(65, beneficiary.birthDate.yyyymmdd)
-            w.u8(69, beneficiary.rank)
-            w.u8(70, beneficiary.quality)
-            w.u16(71, beneficiary.situationCode)
+            w.u32(F.birthDate, beneficiary.birthDate.yyyymmdd)
+            w.u8(F.rank, beneficiary.rank)
+            w.u8(F.quality, beneficiary.quality)
+            w.u16(F.situationCode, beneficiary.situationCode)
             if let rights = beneficiary.rights {
-                w.u32(73, rights.start.yyyymmdd)
-                if let end = rights.end { w.u32(77, end.yyyymmdd) }
+                w.u32(F.rightsStart, rights.start.yyyymmdd)
+                if let end = rights.end { w.u32(F.rightsEnd, end.yyyymmdd) }
             }
-            w.u8(81, amo.regime)
-            w.u16(82, amo.fund)
-            w.u16(84, amo.centre)
-            w.u16(86, amo.computingCentre)
-            if let amc { w.u64(88, amc.number) }
-            w.u16(96, insuranceNature.rawValue)
-            w.u8(98, parcours.rawValue)
-            w.u8(99, exoneration.rawValue)
-            w.u32(100, totals.total)
-            w.u32(104, totals.base)
-            w.u32(108, totals.amo)
-            w.u32(112, totals.amc)
-            w.u32(116, totals.patient)
-            w.u32(120, totals.participationForfaitaire)
-            w.u8(124, totals.amoRate)
-            w.u8(125, UInt8(actCount))
+            w.u8(F.amoRegime, amo.regime)
+            w.u16(F.amoFund, amo.fund)
+            w.u16(F.amoCentre, amo.centre)
+            w.u16(F.amoComputingCentre, amo.computingCentre)
+            if let amc { w.u64(F.amcNumber, amc.number) }
+            w.u16(F.insuranceNature, insuranceNature.rawValue)
+            w.u8(F.parcours, parcours.rawValue)
+            w.u8(F.exoneration, exoneration.rawValue)
+            w.u32(F.total, totals.total)
+            w.u32(F.base, totals.base)
+            w.u32(F.amo, totals.amo)
+            w.u32(F.amc, totals.amc)
+            w.u32(F.patient, totals.patient)
+            w.u32(F.participationForfaitaire, totals.participationForfaitaire)
+            w.u8(F.amoRate, totals.amoRate)
+            w.u8(F.actCount, UInt8(actCount))
             var offset = FSEWire.headerSize
             for act in acts {
-                w.u8(offset, act.kind.rawValue)
-                w.u64(offset + 1, act.code.packed)
-                w.u16(offset + 9, act.coefficient)
-                w.u8(offset + 11, act.activity)
-                w.u8(offset + 12, act.phase)
-                w.u8(offset + 13, act.quantity)
-                w.u8(offset + 14, UInt8(act.majorations.count))
-                w.u32(offset + 15, act.date.yyyymmdd)
-                w.u64(offset + 19, act.majorations.packedSlot(0))
-                w.u64(offset + 27, act.majorations.packedSlot(1))
-                w.u64(offset + 35, act.majorations.packedSlot(2))
-                w.u64(offset + 43, act.majorations.packedSlot(3))
-                w.u32(offset + 51, act.amounts.base)
-                w.u32(offset + 55, act.overcharge)
-                w.u32(offset + 59, act.amounts.total)
-                w.u32(offset + 63, act.amounts.amo)
-                w.u32(offset + 67, act.amounts.amc)
-                w.u32(offset + 71, act.amounts.patient)
+                w.u8(offset + A.kind, act.kind.rawValue)
+                w.u64(offset + A.code, act.code.packed)
+                w.u16(offset + A.coefficient, act.coefficient)
+                w.u8(offset + A.activity, act.activity)
+                w.u8(offset + A.phase, act.phase)
+                w.u8(offset + A.quantity, act.quantity)
+                w.u8(offset + A.majorationCount, UInt8(act.majorations.count))
+                w.u32(offset + A.date, act.date.yyyymmdd)
+                w.u64(offset + A.majoration(0), act.majorations.packedSlot(0))
+                w.u64(offset + A.majoration(1), act.majorations.packedSlot(1))
+                w.u64(offset + A.majoration(2), act.majorations.packedSlot(2))
+                w.u64(offset + A.majoration(3), act.majorations.packedSlot(3))
+                w.u32(offset + A.base, act.amounts.base)
+                w.u32(offset + A.overcharge, act.overcharge)
+                w.u32(offset + A.total, act.amounts.total)
+                w.u32(offset + A.amo, act.amounts.amo)
+                w.u32(offset + A.amc, act.amounts.amc)
+                w.u32(offset + A.patient, act.amounts.patient)
                 offset += FSEWire.actSize
             }
         }

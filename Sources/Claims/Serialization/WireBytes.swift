@@ -1,24 +1,48 @@
 import Crypto
 
 // The only file of the module that touches raw pointers: fixed-offset big-endian stores and loads over
-// a region that the caller has sized and bounds-checked first.
+// a region that the caller has sized and bounds-checked first. Each access also asserts that it stays inside
+// the region (`assert`: checked in debug builds, which the fuzzers run; compiled out in release).
+
+/// Asserts that `width` bytes at `offset` lie inside a region of `count` bytes.
+@inlinable @inline(__always)
+func assertInWireRegion(_ offset: Int, _ width: Int, _ count: Int) {
+    assert(offset >= 0 && width >= 0 && offset <= count - width, "wire access of \(width) byte(s) at \(offset) outside a region of \(count)")
+}
 
 /// Writes big-endian integers at fixed offsets of a region reserved at the end of a byte buffer.
 @usableFromInline
 struct WireWriter {
     @usableFromInline let base: UnsafeMutableRawPointer
+    /// The region's size in bytes (accesses are asserted to stay below it).
+    @usableFromInline let count: Int
 
     @inlinable @inline(__always)
-    init(base: UnsafeMutableRawPointer) { self.base = base }
+    init(base: UnsafeMutableRawPointer, count: Int) {
+        self.base = base
+        self.count = count
+    }
 
     @inlinable @inline(__always)
-    func u8(_ offset: Int, _ value: UInt8) { base.storeBytes(of: value, toByteOffset: offset, as: UInt8.self) }
+    func u8(_ offset: Int, _ value: UInt8) {
+        assertInWireRegion(offset, 1, count)
+        base.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
+    }
     @inlinable @inline(__always)
-    func u16(_ offset: Int, _ value: UInt16) { base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt16.self) }
+    func u16(_ offset: Int, _ value: UInt16) {
+        assertInWireRegion(offset, 2, count)
+        base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt16.self)
+    }
     @inlinable @inline(__always)
-    func u32(_ offset: Int, _ value: UInt32) { base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self) }
+    func u32(_ offset: Int, _ value: UInt32) {
+        assertInWireRegion(offset, 4, count)
+        base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self)
+    }
     @inlinable @inline(__always)
-    func u64(_ offset: Int, _ value: UInt64) { base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt64.self) }
+    func u64(_ offset: Int, _ value: UInt64) {
+        assertInWireRegion(offset, 8, count)
+        base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt64.self)
+    }
 
     @inlinable @inline(__always)
     func bytes32(_ offset: Int, _ value: Bytes32) {
@@ -34,6 +58,7 @@ struct WireWriter {
     }
     @inlinable @inline(__always)
     func bytes(_ offset: Int, _ value: UnsafeRawBufferPointer) {
+        assertInWireRegion(offset, value.count, count)
         if value.count > 0 { base.advanced(by: offset).copyMemory(from: value.baseAddress!, byteCount: value.count) }
     }
 }
@@ -61,11 +86,11 @@ extension Array where Element == UInt8 {
             append(contentsOf: wireZeros[0..<chunk])
             remaining -= chunk
         }
-        withUnsafeMutableBytes { raw in body(WireWriter(base: raw.baseAddress! + start)) }
+        withUnsafeMutableBytes { raw in body(WireWriter(base: raw.baseAddress! + start, count: count)) }
     }
 }
 
-/// Reads big-endian integers at offsets of a region whose bounds the caller checked.
+/// Reads big-endian integers at offsets of a region whose bounds the caller checked (and that each read asserts).
 @usableFromInline
 struct WireReader {
     @usableFromInline let base: UnsafeRawPointer
@@ -78,13 +103,25 @@ struct WireReader {
     }
 
     @inlinable @inline(__always)
-    func u8(_ offset: Int) -> UInt8 { base.load(fromByteOffset: offset, as: UInt8.self) }
+    func u8(_ offset: Int) -> UInt8 {
+        assertInWireRegion(offset, 1, count)
+        return base.load(fromByteOffset: offset, as: UInt8.self)
+    }
     @inlinable @inline(__always)
-    func u16(_ offset: Int) -> UInt16 { UInt16(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) }
+    func u16(_ offset: Int) -> UInt16 {
+        assertInWireRegion(offset, 2, count)
+        return UInt16(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
     @inlinable @inline(__always)
-    func u32(_ offset: Int) -> UInt32 { UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+    func u32(_ offset: Int) -> UInt32 {
+        assertInWireRegion(offset, 4, count)
+        return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
     @inlinable @inline(__always)
-    func u64(_ offset: Int) -> UInt64 { UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+    func u64(_ offset: Int) -> UInt64 {
+        assertInWireRegion(offset, 8, count)
+        return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
     @inlinable @inline(__always)
     func bytes32(_ offset: Int) -> Bytes32 { Bytes32(w0: u64(offset), w1: u64(offset + 8), w2: u64(offset + 16), w3: u64(offset + 24)) }
     @inlinable @inline(__always)
@@ -92,7 +129,8 @@ struct WireReader {
     /// A view of `length` bytes at `offset` (no copy).
     @inlinable @inline(__always)
     func slice(_ offset: Int, _ length: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: base + offset, count: length)
+        assertInWireRegion(offset, length, count)
+        return UnsafeRawBufferPointer(start: base + offset, count: length)
     }
 }
 
