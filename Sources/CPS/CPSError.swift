@@ -22,8 +22,10 @@ public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, Cust
     /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
     /// session's ``CPSSession/apduTimeout``.
     case cardMute(step: String, timeout: Duration? = nil)
-    /// The reader or the PC/SC service went away.
+    /// The reader went away.
     case readerUnavailable(step: String, detail: String)
+    /// The PC/SC service (pcscd) is not running or was lost during `step`.
+    case serviceUnavailable(step: String, detail: String)
     /// A status word the layout does not allow at this step.
     case unexpectedStatus(StatusWord, step: String)
     /// A file's BER-TLV structure is broken.
@@ -50,6 +52,7 @@ public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, Cust
         case .cardMute(let step, let timeout):
             return "mute CPS: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
         case .readerUnavailable(let step, let detail): return "reader unavailable during \(step): \(detail)"
+        case .serviceUnavailable(let step, let detail): return "PC/SC service unavailable during \(step): \(detail)"
         case .unexpectedStatus(let sw, let step): return "\(step): CPS answered \(sw) (\(sw.meaning))"
         case .corruptedTLV(let file, let offset, let reason): return "corrupted \(file): malformed BER-TLV at byte \(offset): \(reason)"
         case .invalidField(let file, let field, let problem): return "\(file), \(field): \(problem)"

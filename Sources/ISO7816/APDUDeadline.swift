@@ -9,8 +9,10 @@ public protocol CardExchangeError: Error {
     /// The card did not answer `step`: reported by the transport (`timeout` nil) or not answered within the
     /// deadline of ``withAPDUDeadline(_:on:as:_:)``.
     static func cardMute(step: String, timeout: Duration?) -> Self
-    /// The reader or the service carrying the exchange (pcscd) went away during `step`.
+    /// The reader went away during `step`.
     static func readerUnavailable(step: String, detail: String) -> Self
+    /// The service carrying the exchange (pcscd) is not running or was lost during `step`.
+    static func serviceUnavailable(step: String, detail: String) -> Self
     /// Any other transport failure during `step`.
     static func transport(step: String, detail: String) -> Self
 }
@@ -87,7 +89,8 @@ func mapExchangeError<Failure: CardExchangeError>(_ error: any Error, step: Stri
         switch e.transportFailure {
         case .cardRemoved: return .cardRemoved(step: step)
         case .cardMute: return .cardMute(step: step, timeout: nil)
-        case .readerUnavailable, .serviceUnavailable: return .readerUnavailable(step: step, detail: "\(e)")
+        case .readerUnavailable: return .readerUnavailable(step: step, detail: "\(e)")
+        case .serviceUnavailable: return .serviceUnavailable(step: step, detail: "\(e)")
         case .other: return .transport(step: step, detail: "\(e)")
         }
     default: return .transport(step: step, detail: "\(error)")

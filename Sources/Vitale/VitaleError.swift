@@ -31,8 +31,10 @@ public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, C
     /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
     /// reader's ``VitaleReader/Options/apduTimeout``.
     case cardMute(step: String, timeout: Duration? = nil)
-    /// The reader or the PC/SC service went away during the read.
+    /// The reader went away during the read.
     case readerUnavailable(step: String, detail: String)
+    /// The PC/SC service (pcscd) is not running or was lost during the read.
+    case serviceUnavailable(step: String, detail: String)
     /// The card answered a status word the layout does not allow at this step.
     case unexpectedStatus(StatusWord, step: String)
     /// A file's BER-TLV structure is broken.
@@ -60,6 +62,8 @@ public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, C
             return "mute card: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
         case .readerUnavailable(let step, let detail):
             return "reader unavailable during \(step): \(detail)"
+        case .serviceUnavailable(let step, let detail):
+            return "PC/SC service unavailable during \(step): \(detail)"
         case .unexpectedStatus(let sw, let step):
             return "\(step): card answered \(sw) (\(sw.meaning))"
         case .corruptedTLV(let file, let offset, let reason):

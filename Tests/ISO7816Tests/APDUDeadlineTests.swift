@@ -8,6 +8,7 @@ enum ExchangeTestError: CardExchangeError, Hashable {
     case cardRemoved(step: String)
     case cardMute(step: String, timeout: Duration? = nil)
     case readerUnavailable(step: String, detail: String)
+    case serviceUnavailable(step: String, detail: String)
     case transport(step: String, detail: String)
     case decoder(String)
 }
@@ -72,6 +73,18 @@ struct APDUDeadlineTests {
             return n
         }
         #expect(answered == 5)
+    }
+
+    /// pcscd gone and a reader gone are two typed cases, so programs never look into the message text.
+    @Test func serviceAndReaderFailuresStayApart() {
+        struct Failure: CardTransportError, CustomStringConvertible {
+            var transportFailure: CardTransportFailure
+            var description: String { "transport says \(transportFailure)" }
+        }
+        let service: ExchangeTestError = mapExchangeError(Failure(transportFailure: .serviceUnavailable), step: "READ")
+        #expect(service == .serviceUnavailable(step: "READ", detail: "transport says serviceUnavailable"))
+        let reader: ExchangeTestError = mapExchangeError(Failure(transportFailure: .readerUnavailable), step: "READ")
+        #expect(reader == .readerUnavailable(step: "READ", detail: "transport says readerUnavailable"))
     }
 
     @Test func errorsOfTheBodyAndOfTheTransportKeepTheirMeaning() async throws {

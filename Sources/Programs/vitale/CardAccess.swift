@@ -104,7 +104,7 @@ enum CardAccess {
             case .notAVitaleCard: return CommandFailure(status: .wrongCard, message: e.description)
             case .legacyVitale1: return CommandFailure(status: .legacyVitale1, message: e.description)
             case .cardRemoved: return CommandFailure(status: .cardRemoved, message: e.description)
-            case .readerUnavailable(_, let detail) where detail.contains("SCARD_E_NO_SERVICE") || detail.contains("SERVICE_STOPPED"):
+            case .serviceUnavailable:
                 return CommandFailure(status: .pcscdNotRunning, message: "\(e) (start it: Hardware/pcscd-ctl start)")
             case .readerUnavailable: return CommandFailure(status: .noReader, message: e.description)
             default: return CommandFailure(status: .unreadable, message: e.description)
@@ -114,6 +114,7 @@ enum CardAccess {
             case .notACPS: return CommandFailure(status: .wrongCard, message: e.description)
             case .cardRemoved: return CommandFailure(status: .cardRemoved, message: e.description)
             case .wrongPIN, .pinBlocked, .invalidPINFormat: return CommandFailure(status: .pinRefused, message: e.description)
+            case .serviceUnavailable: return CommandFailure(status: .pcscdNotRunning, message: "\(e) (start it: Hardware/pcscd-ctl start)")
             case .readerUnavailable: return CommandFailure(status: .noReader, message: e.description)
             default: return CommandFailure(status: .unreadable, message: e.description)
             }
