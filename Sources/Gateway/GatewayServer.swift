@@ -3,6 +3,7 @@ import GatewayAPI
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// The request context of the gateway: Hummingbird's core context, the connection (to drop it when a fault
 /// says so) and the authenticated practitioner.
@@ -266,29 +267,31 @@ struct FaultMiddleware: RouterMiddleware {
 }
 
 /// The fault generator (seeded, thread-safe).
-final class FaultState: @unchecked Sendable {
+final class FaultState: Sendable {
     let config: FaultInjection
     let latency: Duration
-    private let lock = NSLock()
-    private var rng: SplitMix64
-    private var requests = 0
-    private var acceptedWrites = 0
+    private struct Counters {
+        var rng: SplitMix64
+        var requests = 0
+        var acceptedWrites = 0
+    }
+    private let counters: Mutex<Counters>
 
     init(_ config: FaultInjection) {
         self.config = config
         latency = config.latency
-        rng = SplitMix64(seed: config.seed ?? UInt64.random(in: .min ... .max))
+        counters = Mutex(Counters(rng: SplitMix64(seed: config.seed ?? UInt64.random(in: .min ... .max))))
     }
 
     private func draw(_ rate: Double) -> Bool {
         guard rate > 0 else { return false }
-        return lock.withLock { Double(rng.next() >> 11) / Double(1 << 53) < rate }
+        return counters.withLock { Double($0.rng.next() >> 11) / Double(1 << 53) < rate }
     }
 
     func shouldAnswerUnavailable() -> Bool {
-        let first = lock.withLock { () -> Bool in
-            requests += 1
-            return requests <= config.unavailableFirst
+        let first = counters.withLock { counters -> Bool in
+            counters.requests += 1
+            return counters.requests <= config.unavailableFirst
         }
         return first || draw(config.unavailableRate)
     }
@@ -298,9 +301,9 @@ final class FaultState: @unchecked Sendable {
 
     func shouldCrash(accepted: Bool) -> Bool {
         guard let n = config.crashDuringWrite, accepted else { return false }
-        return lock.withLock {
-            acceptedWrites += 1
-            return acceptedWrites == n
+        return counters.withLock {
+            $0.acceptedWrites += 1
+            return $0.acceptedWrites == n
         }
     }
 

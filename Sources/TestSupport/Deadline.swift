@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 /// A test step that did not finish in time.
@@ -27,19 +28,18 @@ public func withDeadline<T: Sendable>(
 }
 
 /// Resumes a continuation once, whichever side comes first.
-private final class OnceGate<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, any Error>?
+private final class OnceGate<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
 
     func arm(_ continuation: CheckedContinuation<T, any Error>) {
-        lock.withLock { self.continuation = continuation }
+        self.continuation.withLock { $0 = continuation }
     }
 
     @discardableResult
     func resume(with result: Result<T, any Error>) -> Bool {
-        let taken: CheckedContinuation<T, any Error>? = lock.withLock {
-            defer { continuation = nil }
-            return continuation
+        let taken: CheckedContinuation<T, any Error>? = continuation.withLock { stored in
+            defer { stored = nil }
+            return stored
         }
         taken?.resume(with: result)
         return taken != nil

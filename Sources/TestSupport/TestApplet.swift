@@ -12,7 +12,8 @@ import Foundation
 ///
 /// Pending GET RESPONSE data is forgotten on power off or reset.
 public final class TestApplet: VirtualCardResponder, @unchecked Sendable {
-    // `pending` is guarded by `lock`.
+    // `@unchecked Sendable`: `pending` is guarded by `lock`, held across the whole APDU because `answer(_:)` reads
+    // and rewrites it in several branches; a test double, kept as is rather than threading an inout state through.
     public let file: [UInt8]
     public let longData: [UInt8]
     public let chunkSize: Int

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import PCSC
 #if canImport(Glibc)
@@ -6,7 +7,7 @@ import Glibc
 
 /// One of the two-slot virtual test readers of `Hardware/reader.conf.d/openvitale-test-readers`, leased by a
 /// single test at a time (across processes too, through a lock file), so tests never share a slot.
-public final class TestReaderLease: @unchecked Sendable {
+public final class TestReaderLease: Sendable {
     /// 0 to 5.
     public let index: Int
     private let fd: Int32
@@ -31,8 +32,7 @@ public final class TestReaderLease: @unchecked Sendable {
         self.usersFD = usersFD
     }
 
-    private let lock = NSLock()
-    private var released = false
+    private let released = Mutex(false)
 
     /// Waits (up to `deadline`) until pcscd lists both slots and reports no card in them. A card still there
     /// after the deadline is reported on standard error and left for the test to trip on.
@@ -51,7 +51,7 @@ public final class TestReaderLease: @unchecked Sendable {
 
     /// Gives the reader back (also done on deinit).
     public func release() {
-        lock.withLock {
+        released.withLock { released in
             guard !released else { return }
             released = true
             close(fd)
@@ -177,11 +177,10 @@ public enum TestReaders {
 }
 
 /// An Int behind a lock.
-final class LockedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
+final class LockedCounter: Sendable {
+    private let count = Mutex(0)
 
-    var value: Int { lock.withLock { count } }
+    var value: Int { count.withLock { $0 } }
 
-    func add(_ delta: Int) { lock.withLock { count += delta } }
+    func add(_ delta: Int) { count.withLock { $0 += delta } }
 }

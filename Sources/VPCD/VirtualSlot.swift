@@ -14,6 +14,8 @@ import Logging
 /// Socket I/O is blocking and runs on a thread of its own. Latency: `TCP_NODELAY` is set and `TCP_QUICKACK`
 /// re-armed before every read, and each reply is written in one buffer (see pcsc-stack.md).
 public final class VirtualSlot: @unchecked Sendable {
+    // `@unchecked Sendable`: every mutable field below is guarded by `condition`, an NSCondition because the
+    // socket thread waits on it for a card or a stop (Mutex has no wait), which the compiler cannot check.
     /// How the slot reaches the driver.
     public enum Mode: Sendable, Hashable, CustomStringConvertible {
         /// Connect to the driver listening on `host:port` (35963 + slot for Debian's default reader).
