@@ -60,10 +60,6 @@ public struct CardFileSystem: Sendable, Hashable {
         return index
     }
 
-    /// Replaces the content of the transparent EF at `index`.
-    public mutating func replaceContent(of index: Int, with bytes: [UInt8]) {
-        nodes[index].file.body = .transparent(bytes)
-    }
 
     func file(_ index: Int) -> CardFile { nodes[index].file }
     func parent(of index: Int) -> Int? { nodes[index].parent }

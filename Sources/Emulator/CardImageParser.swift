@@ -54,10 +54,6 @@ struct CardImageParser {
             try parser.checkDigits(try string(key)!, path: sub(key), count: count, allowed: allowed)
         }
 
-        mutating func optionalDigits(_ key: String, count: ClosedRange<Int>) throws(CardImageError) -> String? {
-            guard let s = try string(key, optional: true) else { return nil }
-            return try parser.checkDigits(s, path: sub(key), count: count, allowed: nil)
-        }
 
         mutating func date(_ key: String, lunar: Bool = false) throws(CardImageError) -> String {
             try parser.checkDate(try string(key)!, path: sub(key), lunar: lunar)

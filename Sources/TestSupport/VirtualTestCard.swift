@@ -89,11 +89,6 @@ public final class VirtualTestCard: Sendable {
         await slot.wait(timeout: deadline, until: Self.removed)
     }
 
-    /// Waits (on a thread of its own) until the driver has asked for the ATR (pcscd saw the card); false on timeout.
-    @discardableResult
-    public func waitUntilSeen(deadline: Duration = .seconds(10)) async -> Bool {
-        await slot.wait(timeout: deadline) { $0.atrRequests > 0 }
-    }
 
     @Sendable private static func removed(_ status: VirtualSlot.Status) -> Bool {
         !status.isCardPresent && !status.isConnected

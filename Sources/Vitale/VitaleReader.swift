@@ -67,15 +67,4 @@ public struct VitaleReader: Sendable {
         }
     }
 
-    /// The APDU sequence of a whole read of a card whose files each fit in 256 bytes (the layout's minimum),
-    /// for clients that replay it (the pyscard benchmark).
-    public static func minimalSequence() -> [[UInt8]] {
-        [
-            [0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00],
-            [0x00, 0xB0, 0x82, 0x00, 0x00],
-            [0x00, 0xA4, 0x04, 0x0C, 0x0B] + vitaleAID,
-            [0x00, 0xB0, 0x82, 0x00, 0x00],
-            [0x00, 0xB0, 0x83, 0x00, 0x00],
-        ]
-    }
 }
