@@ -6,7 +6,7 @@ import PackageDescription
 
 let package = Package(
     name: "OpenVitaleBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "OpenVitale", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),

@@ -325,7 +325,7 @@ public final class Outbox: Sendable {
                 }
                 // A stored signed FSE is the record and its signature: exactly what it takes in a lot.
                 let cuts: [Range<Int>]
-                do { cuts = try limits.cut(fses.lazy.map(\.signedFSE.count)) } catch {
+                do { cuts = try limits.cut(fses.map { $0.signedFSE.count }) } catch {
                     throw Error(.corruptRecord, "practitioner \(billing), organism \(organism): \(error)")
                 }
                 for cut in cuts {

@@ -2,6 +2,7 @@ import Crypto
 
 extension LotLimits {
     /// The bytes one FSE takes in a lot: its record and its signature.
+    @inlinable
     public static func bytesInLot(of invoice: SignedFSE) -> Int { invoice.fse.encodedByteCount + LotWire.signatureSize }
 
     /// The bytes of a lot's fixed parts (header and trailer).
@@ -11,12 +12,14 @@ extension LotLimits {
     /// which the outbox forms lots. `sizes` are the bytes each FSE takes in a lot (record and signature,
     /// ``bytesInLot(of:)``); the answer is the ranges of `sizes`' indices, one per lot. Throws
     /// ``LotBuildError/invoiceTooLarge(invoice:)`` (1-based) for an FSE that alone exceeds ``maximumBytes``.
-    public func cut(_ sizes: some Collection<Int>) throws(LotBuildError) -> [Range<Int>] {
+    /// (An array, not any collection: an unspecialized generic walk allocates for every element.)
+    public func cut(_ sizes: [Int]) throws(LotBuildError) -> [Range<Int>] {
         var lots: [Range<Int>] = []
         var start = 0
         var count = 0
         var bytes = Self.fixedBytes
-        for (index, size) in sizes.enumerated() {
+        for index in sizes.indices {
+            let size = sizes[index]
             guard Self.fixedBytes + size <= maximumBytes else { throw .invoiceTooLarge(invoice: index + 1) }
             if count > 0, count == maximumFSEs || bytes + size > maximumBytes {
                 lots.append(start..<index)
@@ -48,9 +51,7 @@ public struct LotEncoder: Sendable {
 
     /// Clears the buffer (keeping its capacity) and encodes header, FSEs with their signatures and the
     /// trailer up to its digest; returns the digest the lot signature must sign.
-    public mutating func encodeUnsigned(
-        header: LotHeader, invoices: [SignedFSE], indices: some Collection<Int>
-    ) throws(LotBuildError) -> SHA256.Digest {
+    public mutating func encodeUnsigned(header: LotHeader, invoices: [SignedFSE]) throws(LotBuildError) -> SHA256.Digest {
         buffer.removeAll(keepingCapacity: true)
         totals = LotTotals()
         var count: UInt32 = 0
@@ -70,8 +71,7 @@ public struct LotEncoder: Sendable {
             w.u32(H.fseCount, UInt32(header.count))
             w.bytes32(H.signerFingerprint, header.signerFingerprint)
         }
-        for index in indices {
-            let invoice = invoices[index]
+        for invoice in invoices {
             do { try invoice.fse.encode(into: &buffer) } catch { throw .encoding(error) }
             buffer.appendWire(count: LotWire.signatureSize) { w in w.signature(0, invoice.signature) }
             totals.add(invoice.fse.totals)
@@ -145,22 +145,31 @@ extension LotEncoder {
         header: LotHeader, invoices: [SignedFSE], signer: some ClaimSigner, limits: LotLimits = .standard
     ) async throws -> Lot {
         guard signer.identity.maySignLot else { throw ClaimSigningError.notAllowedToSignLots }
-        let time = header.creationTime
-        guard time <= 235_959, time % 100 < 60, time / 100 % 100 < 60 else { throw LotBuildError.invalidTime(time) }
-        guard header.lotNumber >= 1, header.lotNumber <= LotHeader.maximumLotNumber else { throw LotBuildError.invalidLotNumber(header.lotNumber) }
-        guard !invoices.isEmpty, invoices.count <= limits.maximumFSEs else { throw LotBuildError.fseCount(invoices.count) }
-        for (index, invoice) in invoices.enumerated() {
-            guard invoice.fse.practitioner.billingNumber == header.sender else { throw LotBuildError.foreignSender(invoice: index + 1) }
-            guard (1...FSE.maximumActs).contains(invoice.fse.acts.count) else { throw LotBuildError.encoding(.actCount(invoice.fse.acts.count)) }
-            guard invoice.fse.destination.isWellFormed, invoice.fse.destination == header.destination else {
-                throw LotBuildError.invalidDestination(invoice: index + 1)
-            }
-        }
-        guard try limits.cut(invoices.map(LotLimits.bytesInLot(of:))).count == 1 else { throw LotBuildError.tooLarge }
-        let digest = try encodeUnsigned(header: header, invoices: invoices, indices: invoices.indices)
+        try Self.check(header: header, invoices: invoices, limits: limits)
+        let digest = try encodeUnsigned(header: header, invoices: invoices)
         let signature = try await signer.sign(digest: digest, purpose: .lot)
         appendSignature(signature)
         return Lot(header: header, totals: totals, bytes: buffer)
+    }
+}
+
+extension LotEncoder {
+    /// The checks of ``signedLot(header:invoices:signer:limits:)`` before anything is encoded (synchronous: the
+    /// loop over the FSEs stays out of the async frame).
+    static func check(header: LotHeader, invoices: [SignedFSE], limits: LotLimits) throws(LotBuildError) {
+        let time = header.creationTime
+        guard time <= 235_959, time % 100 < 60, time / 100 % 100 < 60 else { throw .invalidTime(time) }
+        guard header.lotNumber >= 1, header.lotNumber <= LotHeader.maximumLotNumber else { throw .invalidLotNumber(header.lotNumber) }
+        guard !invoices.isEmpty, invoices.count <= limits.maximumFSEs else { throw .fseCount(invoices.count) }
+        var bytes = LotLimits.fixedBytes
+        for index in invoices.indices {
+            let fse = invoices[index].fse
+            guard fse.practitioner.billingNumber == header.sender else { throw .foreignSender(invoice: index + 1) }
+            guard (1...FSE.maximumActs).contains(fse.acts.count) else { throw .encoding(.actCount(fse.acts.count)) }
+            guard fse.destination.isWellFormed, fse.destination == header.destination else { throw .invalidDestination(invoice: index + 1) }
+            bytes += fse.encodedByteCount + LotWire.signatureSize
+        }
+        guard bytes <= limits.maximumBytes else { throw .tooLarge }
     }
 }
 
