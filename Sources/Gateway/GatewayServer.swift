@@ -130,11 +130,14 @@ public struct InsurerGateway: Sendable {
         let bytes = Array(buffer: body)
         let now = Date()
         let verdict = verdict(for: bytes, sender: practitioner, now: now)
-        let crash = faults.shouldCrash(accepted: (try? verdict.get()) != nil)
+        let accepted = (try? verdict.get()) != nil
+        let faults = self.faults
         let result = try await store.record(
             .init(practitioner: practitioner.billingNumber, bytes: bytes, verdict: verdict, receivedAt: now),
             processingDelay: configuration.processingDelay, paymentDelayDays: configuration.paymentDelayDays,
-            midWrite: { if crash { FaultState.crashNow() } })
+            // Counted inside the write transaction, which SQLite serializes: with lots arriving in parallel, the N-th
+            // accepted write is the one that crashes, whatever order their verdicts were reached in.
+            midWrite: { if faults.shouldCrash(accepted: accepted) { FaultState.crashNow() } })
         let (status, arl): (HTTPResponse.Status, ARL)
         switch result {
         case .stored(let a): (status, arl) = (.created, a)
