@@ -121,6 +121,25 @@ struct EndToEndTests {
         try await gateway.stop()
     }
 
+    /// Returns that were not ready when `submit` ended are reconciled by `resume` (issue 13, defect 4): after it,
+    /// `status` shows the final states of an uninterrupted run.
+    @Test func resumeReconcilesReturnsThatCameLater() async throws {
+        let practice = try Practice()
+        let gateway = try await practice.startGateway(flags: ["--processing-delay", "1"])
+        let submit = try practice.fseSend("submit", [try practice.writeClaims(3)], gateway: gateway.baseURL, name: "submit")
+        #expect(try await submit.wait() == 0, "\(submit.stderr)")
+        #expect(try await practice.outbox().summary().count(.acknowledged) == 3)
+        // The gateway makes the returns visible after its processing delay.
+        let client = GatewayClient(baseURL: gateway.baseURL, token: practice.practitioner.token)
+        try await Wait.until("the returns to be visible") { try await client.returns(after: 0).returns.count == 3 }
+        let resume = try practice.fseSend("resume", [], gateway: gateway.baseURL, name: "resume")
+        #expect(try await resume.wait() == 0, "\(resume.stderr)")
+        #expect(resume.stdout.contains("returns: 3 paid"), "\(resume.stdout)")
+        let summary = try await practice.outbox().summary()
+        #expect(summary.count(.paid) == 3 && summary.count(.acknowledged) == 0, "\(summary)")
+        try await gateway.stop()
+    }
+
     @Test func dryRunWritesLotFilesAndSendsNothing() async throws {
         let practice = try Practice()
         let lots = practice.folder.path("lots")
@@ -130,6 +149,18 @@ struct EndToEndTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: lots).sorted()
         #expect(files == ["lot-000000001.bin", "lot-000000002.bin"])
         #expect(try await practice.outbox().summary().totalClaims == 0)
+        // Nothing holding the FSEs is left behind (issue 13, defect 7): no scratch outbox in $TMPDIR or beside the outbox.
+        let tmp = practice.folder.path("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let again = try ChildProcess("fse-send", ["submit", try practice.writeClaims(2), "--dry-run", "--lot-dir", practice.folder.path("lots-2"),
+                                                  "--outbox", practice.outboxPath, "--gateway", "http://127.0.0.1:9",
+                                                  "--key", practice.folder.path("cps-key.pem"), "--practitioner", practice.folder.path("practitioner.json"),
+                                                  "--tariffs", RepositoryPaths.fixtures.appendingPathComponent("tariffs").path],
+                                     folder: practice.folder, name: "dry-tmpdir", environment: ["TMPDIR": tmp])
+        #expect(try await again.wait() == 0, "\(again.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+        let beside = try FileManager.default.contentsOfDirectory(atPath: practice.folder.url.path)
+        #expect(!beside.contains { $0.hasPrefix(".fse-send-dry-run") || $0.hasPrefix("fse-send-") }, "\(beside)")
     }
 
     /// Every file of the bad corpus is refused with its reason and nothing reaches the gateway or the outbox.

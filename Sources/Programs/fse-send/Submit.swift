@@ -75,7 +75,9 @@ struct Submit: AsyncParsableCommand {
 
         let billing = signing.practitioner.billingNumber
         let realOutbox = try Outbox(path: outboxOptions.outboxPath)
-        let scratch: TemporaryDirectory? = dryRun ? try TemporaryDirectory() : nil
+        let outboxFolder = URL(fileURLWithPath: outboxOptions.outboxPath).deletingLastPathComponent()
+        let scratch: ScratchDirectory? = dryRun ? try ScratchDirectory(in: outboxFolder) : nil
+        defer { scratch?.remove() }
         let outbox: Outbox
         if let scratch {
             outbox = try Outbox(path: scratch.url.appendingPathComponent("dry-run.sqlite").path)
@@ -204,12 +206,18 @@ final class Counter: Sendable {
     func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }
 
-struct TemporaryDirectory {
+/// The scratch folder of a dry run: it holds a copy of every FSE, so it lives beside the real outbox (the
+/// practitioner's own folder, not `$TMPDIR`), is created 0700 (its database 0600) and removed when the run ends.
+struct ScratchDirectory {
     let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("fse-send-\(UUID().uuidString)")
+
+    /// A new folder in `parent`.
+    init(in parent: URL) throws {
+        url = parent.appendingPathComponent(".fse-send-dry-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 enum Money {
