@@ -128,6 +128,19 @@ struct RouterTests {
                 #expect(Set(fields) == ["acts", "colour", "patient.eyes", "total_cents", "parcours"], "\(fields)")
                 #expect(!String(buffer: response.body).contains("1850578006084"))
             }
+            // A NIR or a surname typed into another field is never echoed (issue 13, defect 2): the field is named.
+            let misplaced = #"""
+                {"patient": {"nir": "1850578006084", "nir_key": "91", "birth_date": "1985-05-12", "amo": "1850578006084"},
+                 "care_date": "2026-11-20", "acts": ["G"], "parcours": "DUPONT"}
+                """#
+            try await client.execute(uri: "/v1/claims", method: .post, headers: auth, body: ByteBuffer(string: misplaced)) { response in
+                #expect(response.status == .unprocessableContent)
+                let text = String(buffer: response.body)
+                let problem = try decode(Problem.self, response.body)
+                #expect(Set((problem.problems ?? []).compactMap(\.field)).isSuperset(of: ["amo", "parcours"]), "\(text)")
+                #expect(!text.contains("1850578006084") && !text.contains("DUPONT"), "\(text)")
+                #expect(text.contains("a value of 13 digits"), "\(text)")
+            }
             try await client.execute(uri: "/v1/claims", method: .post, headers: auth, body: ByteBuffer(string: #"{"beneficiary": true, "acts": "G"}"#)) { response in
                 #expect(response.status == .unprocessableContent)
                 let decoded = try decode(Problem.self, response.body)

@@ -52,6 +52,16 @@ struct ClaimFileTests {
         }
     }
 
+    /// Values quoted in messages are short codes or amounts only (issue 13, defect 2).
+    @Test func onlyShortCodesAndAmountsAreQuoted() {
+        #expect(EchoedValue.quoted("30.00") == "'30.00'")
+        #expect(EchoedValue.quoted("ZZZ") == "'ZZZ'")
+        #expect(EchoedValue.quoted("1850578006084") == "a value of 13 digits")
+        #expect(EchoedValue.quoted("DUPONT") == "a value of 6 characters")
+        #expect(EchoedValue.quoted("12345") == "a value of 5 digits")
+        #expect(EchoedValue.quoted("Marie Curie") == "a value of 11 characters")
+    }
+
     @Test func garbageNeverCrashesTheReader() {
         var rng = SystemRandomNumberGenerator()
         let header = Array("care_date,nir,nir_key,birth_date,amo,acts\n".utf8)

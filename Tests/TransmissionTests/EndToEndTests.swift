@@ -140,6 +140,23 @@ struct EndToEndTests {
         try await gateway.stop()
     }
 
+    /// A NIR or a name typed into another column is refused naming file, line and column, never repeated in clear
+    /// (issue 13, defect 2).
+    @Test func misplacedPersonalDataIsNeverEchoed() async throws {
+        let practice = try Practice()
+        let path = practice.folder.path("misplaced.csv")
+        try """
+            reference,care_date,nir,nir_key,birth_date,amo,parcours,acts,total_cents,amo_cents
+            R1,2026-11-20,1850578006084,91,1985-05-12,1850578006084,T,G,3000,1900
+            R2,2026-11-20,1850578006084,91,1985-05-12,01 751 0001,MARTIN,G,3000,1900
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try practice.fseSend("submit", [path], gateway: "http://127.0.0.1:9", name: "misplaced")
+        #expect(try await run.wait() == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("misplaced.csv:2: amo") && run.stderr.contains("misplaced.csv:3: parcours"), "\(run.stderr)")
+        #expect(!run.stderr.contains("1850578006084") && !run.stderr.contains("MARTIN"), "\(run.stderr)")
+        #expect(!run.stdout.contains("1850578006084"))
+    }
+
     @Test func dryRunWritesLotFilesAndSendsNothing() async throws {
         let practice = try Practice()
         let lots = practice.folder.path("lots")

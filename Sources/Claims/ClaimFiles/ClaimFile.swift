@@ -206,9 +206,9 @@ public enum ClaimFileReader {
         for field in centsFields.sorted() {
             guard let value = row.fields[field] else { continue }
             if value.contains(".") || value.contains(",") {
-                rowProblems.append(.init(file: row.file, line: row.line, field: field, reason: "'\(value)' is not whole cents: amounts are integer cents (30 € is 3000)"))
+                rowProblems.append(.init(file: row.file, line: row.line, field: field, reason: "\(EchoedValue.quoted(value)) is not whole cents: amounts are integer cents (30 € is 3000)"))
             } else if Int64(value) == nil || Int64(value)! < 0 {
-                rowProblems.append(.init(file: row.file, line: row.line, field: field, reason: "'\(value.prefix(20))' is not a non-negative integer number of cents"))
+                rowProblems.append(.init(file: row.file, line: row.line, field: field, reason: "\(EchoedValue.quoted(value)) is not a non-negative integer number of cents"))
             }
         }
         if rowProblems.isEmpty { rows.append(row) } else { problems += rowProblems }

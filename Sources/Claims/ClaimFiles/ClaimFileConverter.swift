@@ -35,14 +35,14 @@ public struct ClaimFileConverter: Sendable {
         func date(_ field: String) -> ClaimDate? {
             guard let text = row.fields[field] else { return nil }
             do { return try ClaimDate(text) } catch {
-                problem(field, "'\(text.prefix(20))' is not a date YYYY-MM-DD")
+                problem(field, "\(EchoedValue.quoted(text)) is not a date YYYY-MM-DD")
                 return nil
             }
         }
         func small(_ field: String, _ range: ClosedRange<Int>, default value: Int) -> Int {
             guard let text = row.fields[field] else { return value }
             guard let n = Int(text), range.contains(n) else {
-                problem(field, "'\(text.prefix(20))' must be an integer from \(range.lowerBound) to \(range.upperBound)")
+                problem(field, "\(EchoedValue.quoted(text)) must be an integer from \(range.lowerBound) to \(range.upperBound)")
                 return value
             }
             return n
@@ -71,13 +71,13 @@ public struct ClaimFileConverter: Sendable {
                 amo = AMOOrganism(regime: UInt8(parts[0]), fund: UInt16(parts[1]), centre: UInt16(parts[2]),
                                   computingCentre: UInt16(parts.count == 4 ? parts[3] : parts[1]))
             } else {
-                problem("amo", "'\(text.prefix(20))' is not 'RR FFF CCCC' or 'RR FFF CCCC KKK' (régime, caisse, centre, computing centre)")
+                problem("amo", "\(EchoedValue.quoted(text)) is not 'RR FFF CCCC' or 'RR FFF CCCC KKK' (régime, caisse, centre, computing centre)")
             }
         }
         var amc: AMCOrganism?
         if let text = row.fields["amc"] {
             if let n = UInt64(text), AMCOrganism(number: n).isWellFormed { amc = AMCOrganism(number: n) } else {
-                problem("amc", "'\(text.prefix(20))' is not an AMC number (1 to 10 digits)")
+                problem("amc", "\(EchoedValue.quoted(text)) is not an AMC number (1 to 10 digits)")
             }
         }
         var rights: RightsPeriod?
@@ -90,25 +90,25 @@ public struct ClaimFileConverter: Sendable {
             switch text.lowercased() {
             case "1", "true", "yes": withoutCard = true
             case "0", "false", "no": withoutCard = false
-            default: problem("without_card", "'\(text.prefix(10))' must be 0 or 1")
+            default: problem("without_card", "\(EchoedValue.quoted(text)) must be 0 or 1")
             }
         }
         var insurance = InsuranceNature.sickness
         if let text = row.fields["insurance"] {
             if let n = InsuranceNature(code: text.uppercased()) { insurance = n } else {
-                problem("insurance", "'\(text.prefix(10))' is not one of AS, MA, AT, DC, IN, PM")
+                problem("insurance", "\(EchoedValue.quoted(text)) is not one of AS, MA, AT, DC, IN, PM")
             }
         }
         var parcours = ParcoursDeSoins.notApplicable
         if let text = row.fields["parcours"] {
             if text.utf8.count == 1, let p = ParcoursDeSoins(rawValue: text.uppercased().utf8.first!) { parcours = p } else {
-                problem("parcours", "'\(text.prefix(10))' is not one of T, N, O, D, U, H, R, J, S")
+                problem("parcours", "\(EchoedValue.quoted(text)) is not one of T, N, O, D, U, H, R, J, S")
             }
         }
         var exoneration = Exoneration.none
         if let text = row.fields["exoneration"] {
             if let n = UInt8(text), let e = Exoneration(rawValue: n), e != .none { exoneration = e } else {
-                problem("exoneration", "'\(text.prefix(10))' is not an exonération motive (41-46, 51, 55, 63, 81, 91)")
+                problem("exoneration", "\(EchoedValue.quoted(text)) is not an exonération motive (41-46, 51, 55, 63, 81, 91)")
             }
         }
         var tiersPayant: TiersPayant = []
@@ -117,7 +117,7 @@ public struct ClaimFileConverter: Sendable {
                 switch part.trimmingCharacters(in: .whitespaces) {
                 case "AMO": tiersPayant.insert(.amo)
                 case "AMC": tiersPayant.insert(.amc)
-                default: problem("tiers_payant", "'\(text.prefix(20))' must be AMO, AMC or AMO+AMC")
+                default: problem("tiers_payant", "\(EchoedValue.quoted(text)) must be AMO, AMC or AMO+AMC")
                 }
             }
         }
@@ -164,18 +164,18 @@ public struct ClaimFileConverter: Sendable {
         if isCCAM {
             let parts = token.split(separator: "/", omittingEmptySubsequences: false)
             guard parts[0].count == 7, parts.count == 1 || parts.count == 3 else {
-                return .failure(Reason("'\(token.prefix(20))' is not CODE or CODE/activity/phase"))
+                return .failure(Reason("\(EchoedValue.quoted(token)) is not CODE or CODE/activity/phase"))
             }
             var activity: UInt8 = 1, phase: UInt8 = 0
             if parts.count == 3 {
                 guard let a = UInt8(parts[1]), (1...5).contains(a), let p = UInt8(parts[2]), p <= 3 else {
-                    return .failure(Reason("'\(token.prefix(20))': activity 1-5 and phase 0-3"))
+                    return .failure(Reason("\(EchoedValue.quoted(token)): activity 1-5 and phase 0-3"))
                 }
                 activity = a
                 phase = p
             }
             do { return .success(.ccam(try ActCode(parts[0]), activity: activity, phase: phase, date: date)) } catch {
-                return .failure(Reason("'\(parts[0])': \(error)"))
+                return .failure(Reason("\(EchoedValue.quoted(parts[0])): \(error)"))
             }
         }
         let pieces = token.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
@@ -183,7 +183,7 @@ public struct ClaimFileConverter: Sendable {
         var quantity: UInt8 = 1
         if let x = head.lastIndex(of: "x") {
             guard let q = UInt8(head[head.index(after: x)...]), (1...99).contains(q) else {
-                return .failure(Reason("'\(token.prefix(20))': quantity after 'x' must be 1-99"))
+                return .failure(Reason("\(EchoedValue.quoted(token)): quantity after 'x' must be 1-99"))
             }
             quantity = q
             head = String(head[..<x])
@@ -194,11 +194,11 @@ public struct ClaimFileConverter: Sendable {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
             guard (1...2).contains(parts.count), let whole = UInt16(parts[0]), parts.count == 1 || (1...2).contains(parts[1].count),
                   parts.count == 1 || UInt16(parts[1]) != nil else {
-                return .failure(Reason("'\(token.prefix(20))': coefficient after '*' must be a number with at most two decimals"))
+                return .failure(Reason("\(EchoedValue.quoted(token)): coefficient after '*' must be a number with at most two decimals"))
             }
             var hundredths = Int(whole) * 100
             if parts.count == 2 { hundredths += Int(parts[1])! * (parts[1].count == 1 ? 10 : 1) }
-            guard hundredths > 0, hundredths <= Int(UInt16.max) else { return .failure(Reason("'\(token.prefix(20))': coefficient out of range")) }
+            guard hundredths > 0, hundredths <= Int(UInt16.max) else { return .failure(Reason("\(EchoedValue.quoted(token)): coefficient out of range")) }
             coefficient = UInt16(hundredths)
             head = String(head[..<star])
         }
@@ -207,11 +207,11 @@ public struct ClaimFileConverter: Sendable {
             var majorations: [ActCode] = []
             for m in pieces.dropFirst() { majorations.append(try ActCode(m)) }
             guard let set = Majorations(validating: majorations) else {
-                return .failure(Reason("'\(token.prefix(20))': invalid majorations"))
+                return .failure(Reason("\(EchoedValue.quoted(token)): invalid majorations"))
             }
             return .success(.ngap(code, coefficient: coefficient, majorations: set, date: date, quantity: quantity))
         } catch {
-            return .failure(Reason("'\(token.prefix(20))': \(error)"))
+            return .failure(Reason("\(EchoedValue.quoted(token)): \(error)"))
         }
     }
 }
