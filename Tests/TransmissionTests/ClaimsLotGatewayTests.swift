@@ -76,6 +76,23 @@ struct ClaimsLotGatewayTests {
         await gateway.stop()
     }
 
+    /// The insurer refuses impossible FSEs too, whatever the sender checked (issue 13, defect 3).
+    @Test func rejectsCareBeforeBirthAndImplausibleAges() async throws {
+        let gateway = try await startGateway()
+        let client = GatewayClient(baseURL: gateway.baseURL, token: alice.token)
+        var unborn = try Self.pricer.price(fse(1), today: .today())
+        unborn.beneficiary.birthDate = BirthDate(yyyymmdd: UInt32(ClaimDate.today().yyyymmdd) + 10000)!
+        var ancient = try Self.pricer.price(fse(2), today: .today())
+        ancient.beneficiary.birthDate = BirthDate(yyyymmdd: 18700101)!
+        let arl = try await client.submit(lot: try await lot(1, [unborn, ancient]))
+        #expect(arl.isPositive, "\(arl)")
+        let returns = try await client.returns(after: 0).returns
+        #expect(returns.count == 2 && returns.allSatisfy { !$0.isPaid && $0.reasonCode == .invalidClaim }, "\(returns)")
+        #expect(returns[0].reasonText?.contains("before the beneficiary's birth") == true)
+        #expect(returns[1].reasonText?.contains("over the 130 allowed") == true)
+        await gateway.stop()
+    }
+
     @Test func refusesBadLots() async throws {
         let gateway = try await startGateway()
         let client = GatewayClient(baseURL: gateway.baseURL, token: alice.token)

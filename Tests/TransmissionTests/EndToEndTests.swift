@@ -157,6 +157,29 @@ struct EndToEndTests {
         #expect(!run.stdout.contains("1850578006084"))
     }
 
+    /// Claims that cannot be true are refused with file, line and field, and nothing is sent (issue 13, defect 3):
+    /// a birth after the care date, an age over 130, a reference longer than the format allows.
+    @Test func impossibleClaimsAreRefusedNamingTheField() async throws {
+        let practice = try Practice()
+        let gateway = try await practice.startGateway()
+        let path = practice.folder.path("impossible.csv")
+        let longReference = String(repeating: "R", count: 40)
+        try """
+            reference,care_date,nir,nir_key,birth_date,amo,parcours,acts,total_cents,amo_cents
+            R1,2026-11-20,1850578006084,91,2026-11-21,01 751 0001,T,G,3000,1900
+            R2,2026-11-20,1850578006084,91,1880-05-12,01 751 0001,T,G,3000,1900
+            \(longReference),2026-11-20,1850578006084,91,1985-05-12,01 751 0001,T,G,3000,1900
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try practice.fseSend("submit", [path], gateway: gateway.baseURL, name: "impossible")
+        #expect(try await run.wait() == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("impossible.csv:2: birth_date: after the care date"), "\(run.stderr)")
+        #expect(run.stderr.contains("impossible.csv:3: birth_date: the beneficiary would be 146 years old"), "\(run.stderr)")
+        #expect(run.stderr.contains("impossible.csv:4: reference: 40 characters, longer than the 32 allowed"), "\(run.stderr)")
+        #expect(try gateway.counts().invoices == 0)
+        #expect(try await practice.outbox().summary().totalClaims == 0)
+        try await gateway.stop()
+    }
+
     @Test func dryRunWritesLotFilesAndSendsNothing() async throws {
         let practice = try Practice()
         let lots = practice.folder.path("lots")

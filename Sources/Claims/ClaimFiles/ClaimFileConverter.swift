@@ -27,6 +27,9 @@ public struct ClaimFileConverter: Sendable {
         self.today = today
     }
 
+    /// The longest practice reference a claim may carry (docs/claim-files.md); longer ones are refused, never cut.
+    public static let maximumReferenceLength = 32
+
     public func convert(_ row: ClaimFileRow) -> Result<ConvertedClaim, ClaimLineProblems> {
         var problems: [ClaimFileProblem] = []
         func problem(_ field: String?, _ reason: String) {
@@ -59,6 +62,18 @@ public struct ClaimFileConverter: Sendable {
         let birth = row.fields["birth_date"].flatMap { BirthDate($0) }
         if row.fields["birth_date"] != nil && birth == nil {
             problem("birth_date", "not a date YYYY-MM-DD (lunar months 19-25 and day 32 are accepted)")
+        }
+        if let birth, let careDate {
+            let age = birth.age(on: careDate)
+            if age < 0 { problem("birth_date", "after the care date") }
+            if age > FSE.maximumAge { problem("birth_date", "the beneficiary would be \(age) years old on the care date, over the \(FSE.maximumAge) allowed") }
+        }
+        if let reference = row.fields["reference"] {
+            if reference.count > Self.maximumReferenceLength {
+                problem("reference", "\(reference.count) characters, longer than the \(Self.maximumReferenceLength) allowed")
+            } else if reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
+                problem("reference", "holds control characters")
+            }
         }
         let rank = small("rank", 1...9, default: 1)
         let quality = small("quality", 0...9, default: 0)

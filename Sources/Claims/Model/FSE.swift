@@ -68,6 +68,8 @@ public struct FSE: Sendable, Hashable {
 
     /// The maximum number of act lines in one FSE.
     public static let maximumActs = 99
+    /// The oldest a beneficiary may be on an act's date: anything above is a wrong date of birth or care date.
+    public static let maximumAge = 130
 
     public init(
         invoiceNumber: UInt32, invoiceDate: ClaimDate, operation: OperationNature = .invoice,

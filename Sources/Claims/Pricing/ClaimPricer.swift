@@ -132,6 +132,9 @@ public struct ClaimPricer: Sendable {
     private func validate(_ act: Act, line: Int, in fse: FSE, today: ClaimDate) throws(ClaimValidationError) {
         guard act.date <= today else { throw .actDateInFuture(act: line, date: act.date, today: today) }
         guard act.date <= fse.invoiceDate else { throw .actDateAfterInvoice(act: line, date: act.date) }
+        let age = fse.beneficiary.birthDate.age(on: act.date)
+        guard age >= 0 else { throw .actBeforeBirth(act: line) }
+        guard age <= FSE.maximumAge else { throw .implausibleAge(act: line, years: age) }
         if let rights = fse.beneficiary.rights, !rights.contains(act.date) {
             throw .actDateOutsideRights(act: line, date: act.date)
         }

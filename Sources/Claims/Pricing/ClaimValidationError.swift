@@ -25,6 +25,10 @@ public enum ClaimValidationError: Error, Hashable, Sendable, CustomStringConvert
     case actDateAfterInvoice(act: Int, date: ClaimDate)
     /// The invoice is dated after today.
     case invoiceDateInFuture(date: ClaimDate, today: ClaimDate)
+    /// An act dated before the beneficiary's birth.
+    case actBeforeBirth(act: Int)
+    /// The beneficiary would be older than ``FSE/maximumAge`` on the act date.
+    case implausibleAge(act: Int, years: Int)
     /// No act line, or more than ``FSE/maximumActs``.
     case actCount(Int)
     /// A field is out of its range (field name, what is wrong).
@@ -56,6 +60,8 @@ public enum ClaimValidationError: Error, Hashable, Sendable, CustomStringConvert
         case .actDateOutsideRights(let act, let date): return "act \(act): date \(date) is outside the beneficiary's rights period"
         case .actDateAfterInvoice(let act, let date): return "act \(act): date \(date) is after the invoice date"
         case .invoiceDateInFuture(let date, let today): return "invoice date \(date) is in the future (today is \(today))"
+        case .actBeforeBirth(let act): return "act \(act): dated before the beneficiary's birth"
+        case .implausibleAge(let act, let years): return "act \(act): the beneficiary would be \(years) years old, over the \(FSE.maximumAge) allowed"
         case .actCount(let n): return "an FSE holds 1 to \(FSE.maximumActs) acts, not \(n)"
         case .invalidField(let field, let why): return "\(field): \(why)"
         case .tooManyCCAMActsInSession(let date): return "more than two CCAM acts on \(date): association beyond the second act is not supported"

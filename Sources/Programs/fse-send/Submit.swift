@@ -123,7 +123,7 @@ enum Pipeline {
         guard !claims.isEmpty else { return [] }
         // Numbers reserved and FSEs stored in one durable transaction.
         let addition = try await outbox.addPriced(claims.map { claim in
-            let reference = claim.row.fields["reference"].map { " \($0.prefix(32))" } ?? ""
+            let reference = claim.row.fields["reference"].map { " \($0)" } ?? ""  // at most 32 characters (checked)
             return PricedClaim(fse: claim.fse, careDate: claim.careDate, source: "\(claim.row.location)\(reference)")
         }, billingNumber: billingNumber)
         guard case .added(let ids, _) = addition else { return [] }
