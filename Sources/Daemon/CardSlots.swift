@@ -317,7 +317,9 @@ public actor CardSlots {
 
     /// Presents the PIN to the CPS; on success opens the practitioner's session (never storing the PIN).
     public func submitPIN(_ pin: String) async throws(PINSubmissionError) -> PractitionerSession {
-        guard case .present(let practitioner, _) = cps, let session = cpsSession else { throw .noCPS }
+        guard case .present(let practitioner, let state) = cps, let session = cpsSession else { throw .noCPS }
+        // A card known blocked is never sent a PIN again: only another card (a new read) clears the state.
+        guard state != .blocked else { throw .blocked }
         let generation = cpsGeneration
         do {
             try await session.verifyPIN(pin)

@@ -65,6 +65,33 @@ struct CardFlowTests {
         await gateway.stop()
     }
 
+    /// Once the CPS reports its PIN blocked, further submissions answer 423 without a VERIFY to the card; a new
+    /// card is asked again (issue 13, defect 5).
+    @Test func aBlockedCPSIsNeverSentAnotherPIN() async throws {
+        let readers = InProcessReaders(readers: ["R 00 00", "R 00 01"])
+        let daemon = try Daemon(configuration: try configuration(gatewayURL: nil, token: nil), logger: quietLogger, cards: (readers, readers.events))
+        let running = try await daemon.start()
+        let api = APIClient(running.address, token: try SecretFile.read(folder.path("api-token")))
+        readers.insert(try Fixture.image("cps-gp-secteur1"), in: "R 00 01")
+        try await Wait.until("the CPS read") { try await api.get("/v1/cps").json["state"] as? String == "present" }
+        var statuses: [Int] = []
+        for _ in 0..<3 { statuses.append(try await api.post("/v1/cps/pin", json: ["pin": "0000"]).status) }
+        #expect(statuses == [403, 403, 423], "\(statuses)")
+        let card = try #require(readers.card(in: "R 00 01"))
+        let commands = card.commandCount
+        for _ in 0..<5 {
+            #expect(try await api.post("/v1/cps/pin", json: ["pin": "1234"]).status == 423)
+        }
+        #expect(card.commandCount == commands, "the blocked card was sent \(card.commandCount - commands) more APDUs")
+        // Another card is a new read: its PIN is asked and verified.
+        readers.remove(from: "R 00 01")
+        try await Wait.until("the CPS gone") { try await api.get("/v1/cps").json["state"] as? String != "present" }
+        readers.insert(try Fixture.image("cps-gp-secteur1"), in: "R 00 01")
+        try await Wait.until("the new CPS read") { try await api.get("/v1/cps").json["state"] as? String == "present" }
+        #expect(try await api.post("/v1/cps/pin", json: ["pin": "1234"]).status == 200)
+        try await running.stop()
+    }
+
     @Test func pcscdLostAndReaderUnpluggedCloseTheSessionThenRecover() async throws {
         let readers = InProcessReaders(readers: ["R 00 00", "R 00 01"])
         let daemon = try Daemon(configuration: try configuration(gatewayURL: nil, token: nil), logger: quietLogger, cards: (readers, readers.events))
