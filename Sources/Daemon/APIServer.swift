@@ -72,6 +72,11 @@ struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try response()
+    }
+
+    /// The answer, outside a route (middleware that answers before the router).
+    func response() throws -> Response {
         var response = try APIEncoder().response(status, Body(error: self))
         for field in headers { response.headers.append(field) }
         return response

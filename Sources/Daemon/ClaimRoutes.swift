@@ -52,7 +52,7 @@ struct ClaimRoutes: Sendable {
 
     @Sendable func create(_ request: Request, context: DaemonRequestContext) async throws -> EditedResponse<ClaimCreatedView> {
         var request = request
-        let body = try await request.collectBody(upTo: 256 << 10)
+        let body = try await request.collectBody(upTo: DaemonConfiguration.maximumBodyBytes)
         let slots = self.slots
         let result: ClaimCreation
         do {

@@ -3,6 +3,7 @@ import Foundation
 import Secrets
 import Hummingbird
 import Logging
+import ServerLimits
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -158,6 +159,9 @@ public final class Daemon: Sendable {
     /// The API's router: `GET /v1/health` without a token, the areas' route collections behind the bearer token.
     func makeRouter() -> Router<DaemonRequestContext> {
         let router = Router(context: DaemonRequestContext.self)
+        router.add(middleware: BodySizeLimit<DaemonRequestContext>(maxBytes: DaemonConfiguration.maximumBodyBytes) { max in
+            try APIError(.contentTooLarge, "too_large", "a request body is at most \(max) bytes").response()
+        })
         router.get("/v1/health") { _, _ in HealthView() }
         router.group("/v1")
             .add(middleware: BearerAuthentication(token: apiToken))
@@ -181,8 +185,14 @@ public final class Daemon: Sendable {
         }
         let listen = configuration.listen
         let logger = logger
+        let softLimit = FileDescriptorLimit.raiseSoftLimit()
+        let connections = ConnectionGuard(limits: configuration.connectionLimits(softFileLimit: softLimit), logger: logger)
+        logger.info("API connection bounds", metadata: [
+            "maxConnections": "\(connections.limits.maxConnections)", "openFileLimit": "\(softLimit)",
+        ])
         return Application(
             router: makeRouter(),
+            server: connections.http1,
             configuration: ApplicationConfiguration(address: bind, serverName: "vitaled"),
             onServerRunning: { channel in
                 let address: BoundAddress

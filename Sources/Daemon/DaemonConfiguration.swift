@@ -1,6 +1,7 @@
 import Claims
 import Foundation
 import Logging
+import ServerLimits
 
 /// Everything `vitaled` needs to run, read from a JSON configuration file (docs/daemon-api.md, "Configuration")
 /// and then overridden by command-line flags.
@@ -43,6 +44,26 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level = .info
     /// Log format: one JSON object per line, or `key=value` text.
     public var logFormat: LogFormat = .json
+    /// Open API connections at most (lowered to fit the descriptor limit). At the bound a new connection
+    /// closes the one idle the longest, so idle connections never lock out a request.
+    public var maxConnections: Int = 256
+    /// Seconds an API connection may stay silent, before its first request or between requests.
+    public var idleTimeout: Double = 30
+    /// Seconds from a request's first byte to the end of its headers (then 408 and close).
+    public var headerTimeout: Double = 10
+    /// Seconds from the end of a request's headers to the end of its body (then 408 and close).
+    public var bodyTimeout: Double = 30
+    /// The largest request body the API reads (a claim): longer is answered 413 before it is read.
+    public static let maximumBodyBytes = 256 << 10
+
+    /// The limits the API holds its connections to, ``maxConnections`` lowered to leave descriptors for
+    /// the outbox, the card reader and the gateway under the soft limit `softFileLimit`.
+    public func connectionLimits(softFileLimit: Int) -> ConnectionLimits {
+        ConnectionLimits(
+            idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout),
+            maxConnections: FileDescriptorLimit.connectionBound(maxConnections, softLimit: softFileLimit),
+            maxBodyBytes: Self.maximumBodyBytes)
+    }
 
     /// The insurer gateway the daemon sends lots to.
     public struct GatewaySettings: Sendable, Equatable {
@@ -126,7 +147,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         enum Key: String, CodingKey, CaseIterable {
             case listen, apiTokenFile, stateDirectory, vitaleReader, cpsReader, gateway, sendInterval, lotGatherDelay, maxFSEsPerLot
             case sendAttemptsPerRound, sendRoundDeadline, cpsSituation, allowNIRReveal, shutdownGracePeriod, logLevel, logFormat
-            case tariffsDirectory, softwareSigner
+            case tariffsDirectory, softwareSigner, maxConnections, idleTimeout, headerTimeout, bodyTimeout
         }
 
         enum GatewayKey: String, CodingKey, CaseIterable {
@@ -209,6 +230,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
             if let b = try value(Bool.self, .allowNIRReveal, "must be true or false") { c.allowNIRReveal = b }
             if let d = try number(.shutdownGracePeriod, min: 0) { c.shutdownGracePeriod = d }
             if let s = try string(.tariffsDirectory) { c.tariffsDirectory = s }
+            if let i = try integer(.maxConnections, min: 1, max: 1 << 20) { c.maxConnections = i }
+            if let d = try number(.idleTimeout, min: 0.01, max: 86_400) { c.idleTimeout = d }
+            if let d = try number(.headerTimeout, min: 0.01, max: 86_400) { c.headerTimeout = d }
+            if let d = try number(.bodyTimeout, min: 0.01, max: 86_400) { c.bodyTimeout = d }
             if object.contains(.softwareSigner), try !object.decodeNil(forKey: .softwareSigner) {
                 guard let all = try? object.nestedContainer(keyedBy: AnyKey.self, forKey: .softwareSigner) else {
                     throw Invalid("'softwareSigner' must be an object {\"privateKeyFile\", \"practitionerFile\"}")

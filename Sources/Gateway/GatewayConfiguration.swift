@@ -1,4 +1,5 @@
 import Foundation
+import ServerLimits
 
 /// Faults the gateway injects, set at start-up, so clients can be tested against a misbehaving insurer.
 public struct FaultInjection: Sendable, Equatable {
@@ -45,6 +46,21 @@ public struct GatewayConfiguration: Sendable {
     public var paymentDelayDays: Int = 1
     /// Faults to inject.
     public var faults = FaultInjection()
+    /// Deadlines and the connection bound (docs/gateway.md, "Slow clients and connection bounds"); the body
+    /// bound is ``maxLotBytes``.
+    public var idleTimeout: Duration = .seconds(60)
+    public var headerTimeout: Duration = .seconds(10)
+    public var bodyTimeout: Duration = .seconds(120)
+    public var maxConnections: Int = 4096
+
+    /// The limits the server holds its connections to (``maxConnections`` lowered to fit the process's
+    /// descriptor limit `softFileLimit`).
+    public func connectionLimits(softFileLimit: Int) -> ConnectionLimits {
+        ConnectionLimits(
+            idleTimeout: idleTimeout, headerTimeout: headerTimeout, bodyTimeout: bodyTimeout,
+            maxConnections: FileDescriptorLimit.connectionBound(maxConnections, softLimit: softFileLimit),
+            maxBodyBytes: maxLotBytes)
+    }
 
     public init(databasePath: String, registry: PractitionerRegistry) {
         self.databasePath = databasePath

@@ -3,6 +3,7 @@ import GatewayAPI
 import Hummingbird
 import Logging
 import NIOCore
+import ServerLimits
 import Synchronization
 
 /// The request context of the gateway: Hummingbird's core context, the connection (to drop it when a fault
@@ -63,6 +64,10 @@ public struct InsurerGateway: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: FaultMiddleware(faults: faults))
         router.add(middleware: MethodMiddleware())
+        let limits = configuration.connectionLimits(softFileLimit: FileDescriptorLimit.raiseSoftLimit())
+        router.add(middleware: BodySizeLimit<GatewayRequestContext>(maxBytes: limits.maxBodyBytes) { max in
+            problem(.contentTooLarge, .tooLarge, "a lot is at most \(max) bytes")
+        })
         router.get(RouterPath(GatewayPaths.Route.health)) { _, _ in
             json(.ok, HealthBody())
         }
@@ -109,8 +114,9 @@ public struct InsurerGateway: Sendable {
             return json(.ok, page)
         }
         let appConfig = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "openvitale-insurer-gateway")
+        let connections = ConnectionGuard(limits: limits, logger: logger)
         return Application(
-            router: router, configuration: appConfig,
+            router: router, server: connections.http1, configuration: appConfig,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -39,6 +39,14 @@ struct Serve: AsyncParsableCommand {
     var paymentDelayDays = 1
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
+    @Option(help: "Open connections at most; at the bound a new one closes the longest idle (lowered to fit the descriptor limit).")
+    var maxConnections = 4096
+    @Option(help: "Seconds a connection may stay silent, before its first request or between requests.")
+    var idleTimeout: Double = 60
+    @Option(help: "Seconds from a request's first byte to the end of its headers (then 408 and close).")
+    var headerTimeout: Double = 10
+    @Option(help: "Seconds from the end of a request's headers to the end of its body (then 408 and close).")
+    var bodyTimeout: Double = 120
 
     @Option(help: "Fault: milliseconds added to every request.")
     var latencyMs = 0
@@ -60,6 +68,12 @@ struct Serve: AsyncParsableCommand {
         where !(0...1).contains(rate) {
             throw ValidationError("--\(name) must be between 0 and 1")
         }
+        for (name, seconds) in [("idle-timeout", idleTimeout), ("header-timeout", headerTimeout), ("body-timeout", bodyTimeout)]
+        where !(seconds > 0 && seconds <= 86_400) {
+            throw ValidationError("--\(name) must be a number of seconds from more than 0 to 86400")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxLotBytes >= 1 else { throw ValidationError("--max-lot-bytes must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
 
@@ -86,6 +100,10 @@ struct Serve: AsyncParsableCommand {
         config.maxLotBytes = maxLotBytes
         config.futureTolerance = futureTolerance
         config.processingDelay = processingDelay
+        config.maxConnections = maxConnections
+        config.idleTimeout = .seconds(idleTimeout)
+        config.headerTimeout = .seconds(headerTimeout)
+        config.bodyTimeout = .seconds(bodyTimeout)
         config.faults.latency = .milliseconds(latencyMs)
         config.faults.unavailableRate = unavailableRate
         config.faults.unavailableFirst = unavailableFirst
