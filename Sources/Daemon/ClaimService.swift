@@ -58,12 +58,19 @@ public actor ClaimService {
         do { request = try JSONDecoder().decode(ClaimRequest.self, from: Data(body)) } catch {
             throw ClaimCreationError(status: 400, code: "bad_request", message: "the body must be a JSON object (docs/daemon-api.md)")
         }
+        if let repeated = JSONDuplicateKeys.first(in: body) {
+            throw ClaimCreationError(status: 400, code: "bad_request", message: "a key is given more than once in the body",
+                                     problems: [.init(field: EchoedValue.fieldName(repeated), reason: "given more than once")])
+        }
         var fields = request.fields
+        var fromCard: Set<String> = []
         let problems = request.problems
         // Who: a beneficiary of the card in the reader (its fields; those of the request win), or a patient entered by hand.
         if case .beneficiary(let position) = request.who {
             switch await cardBeneficiary(position) {
-            case .success(let card): fields.merge(card) { given, _ in given }
+            case .success(let card):
+                fromCard = Set(card.keys.filter { fields[$0] == nil })
+                fields.merge(card) { given, _ in given }
             case .failure(let error): throw error
             }
         }
@@ -88,7 +95,7 @@ public actor ClaimService {
             }
         }
         let converter = ClaimFileConverter(practitioner: session.situation, tariffs: tariffs, today: .today())
-        let row = ClaimFileRow(file: "request", line: 1, fields: fields)
+        let row = ClaimFileRow(file: "request", line: 1, fields: fields, readFromCard: fromCard)
         let converted: ConvertedClaim
         switch converter.convert(row) {
         case .success(let c): converted = c
@@ -173,7 +180,7 @@ struct ClaimRequest: Decodable {
     init(from decoder: any Decoder) throws {
         let object = try decoder.container(keyedBy: AnyKey.self)
         for key in object.allKeys.map(\.stringValue).sorted() where !Self.fieldNames.contains(key) {
-            problems.append(.init(field: key, reason: "unknown field"))
+            problems.append(.init(field: EchoedValue.fieldName(key), reason: "unknown field"))
         }
         for name in Self.fieldNames.sorted() where name != "patient" && name != "beneficiary" && object.contains(AnyKey(name)) {
             add(try object.decode(FieldValue.self, forKey: AnyKey(name)), as: name, field: name)
@@ -194,7 +201,7 @@ struct ClaimRequest: Decodable {
                 break
             }
             for key in patient.allKeys.map(\.stringValue).sorted() where !Self.patientFieldNames.contains(key) {
-                problems.append(.init(field: "patient.\(key)", reason: "unknown field"))
+                problems.append(.init(field: "patient.\(EchoedValue.fieldName(key))", reason: "unknown field"))
             }
             for name in Self.patientFieldNames.sorted() where patient.contains(AnyKey(name)) {
                 add(try patient.decode(FieldValue.self, forKey: AnyKey(name)), as: name, field: "patient.\(name)")

@@ -141,6 +141,29 @@ struct RouterTests {
                 #expect(!text.contains("1850578006084") && !text.contains("DUPONT"), "\(text)")
                 #expect(text.contains("a value of 13 digits"), "\(text)")
             }
+            // A key given twice is refused, not resolved by the last one (issue 13, defect 3).
+            let twice = #"""
+                {"patient": {"nir": "1850578006084", "nir_key": "91", "birth_date": "1985-05-12", "amo": "01 751 0001", "birth_date": "1990-01-01"},
+                 "care_date": "2026-11-20", "acts": ["G"]}
+                """#
+            try await client.execute(uri: "/v1/claims", method: .post, headers: auth, body: ByteBuffer(string: twice)) { response in
+                #expect(response.status == .badRequest)
+                let problem = try decode(Problem.self, response.body)
+                #expect(problem.problems?.compactMap(\.field) == ["patient.birth_date"], "\(String(buffer: response.body))")
+            }
+            // A birth date the calendar does not have (not lunar), an empty act.
+            let impossible = #"""
+                {"patient": {"nir": "1850578006084", "nir_key": "91", "birth_date": "1985-02-30", "amo": "01 751 0001"},
+                 "care_date": "2026-11-20", "acts": ["G", ""]}
+                """#
+            try await client.execute(uri: "/v1/claims", method: .post, headers: auth, body: ByteBuffer(string: impossible)) { response in
+                #expect(response.status == .unprocessableContent)
+                let text = String(buffer: response.body)
+                let problem = try decode(Problem.self, response.body)
+                #expect(Set((problem.problems ?? []).compactMap(\.field)) == ["birth_date", "acts"], "\(text)")
+                #expect(text.contains("does not exist") && text.contains("act 2 is empty"), "\(text)")
+                #expect(!text.contains("1985-02-30"), "\(text)")
+            }
             try await client.execute(uri: "/v1/claims", method: .post, headers: auth, body: ByteBuffer(string: #"{"beneficiary": true, "acts": "G"}"#)) { response in
                 #expect(response.status == .unprocessableContent)
                 let decoded = try decode(Problem.self, response.body)

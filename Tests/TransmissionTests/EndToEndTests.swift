@@ -169,12 +169,28 @@ struct EndToEndTests {
             R1,2026-11-20,1850578006084,91,2026-11-21,01 751 0001,T,G,3000,1900
             R2,2026-11-20,1850578006084,91,1880-05-12,01 751 0001,T,G,3000,1900
             \(longReference),2026-11-20,1850578006084,91,1985-05-12,01 751 0001,T,G,3000,1900
+            R4,2026-11-20,1850578006084,91,1985-02-30,01 751 0001,T,G,3000,1900
+            R5,2026-11-20,1850578006084,91,1985-05-12,01 751 0001,T,G;;G,6000,3800
+            R6,2026-11-20,1850578006084,91,1985-05-12,01 751 0001,T,G,+3000,1900
+            R7,2026-11-20,1850578006084,91,1985-19-32,01 751 0001,T,G,3000,1900
             """.write(toFile: path, atomically: true, encoding: .utf8)
+        let jsonPath = practice.folder.path("twice.jsonl")
+        try #"{"reference":"J1","care_date":"2026-11-20","care_date":"2026-11-21","nir":"1850578006084","nir_key":"91","birth_date":"1985-05-12","amo":"01 751 0001","acts":"G"}"#
+            .write(toFile: jsonPath, atomically: true, encoding: .utf8)
+        let twice = try practice.fseSend("submit", [jsonPath], gateway: gateway.baseURL, name: "twice")
+        #expect(try await twice.wait() == 65, "\(twice.stderr)")
+        #expect(twice.stderr.contains("twice.jsonl:1: care_date: given more than once"), "\(twice.stderr)")
         let run = try practice.fseSend("submit", [path], gateway: gateway.baseURL, name: "impossible")
         #expect(try await run.wait() == 65, "\(run.stderr)")
         #expect(run.stderr.contains("impossible.csv:2: birth_date: after the care date"), "\(run.stderr)")
         #expect(run.stderr.contains("impossible.csv:3: birth_date: the beneficiary would be 146 years old"), "\(run.stderr)")
         #expect(run.stderr.contains("impossible.csv:4: reference: 40 characters, longer than the 32 allowed"), "\(run.stderr)")
+        #expect(run.stderr.contains("impossible.csv:5: birth_date: day 30 of month 2 does not exist"), "\(run.stderr)")
+        #expect(run.stderr.contains("impossible.csv:6: acts: act 2 is empty"), "\(run.stderr)")
+        #expect(run.stderr.contains("impossible.csv:7: total_cents:"), "\(run.stderr)")
+        // A lunar date (month 19-25, day 32) is a real person's and is kept.
+        #expect(!run.stderr.contains("impossible.csv:8"), "\(run.stderr)")
+        #expect(!run.stderr.contains("1985-02-30"), "\(run.stderr)")
         #expect(try gateway.counts().invoices == 0)
         #expect(try await practice.outbox().summary().totalClaims == 0)
         try await gateway.stop()

@@ -9,11 +9,15 @@ public struct ClaimFileRow: Sendable, Equatable {
     public var line: Int
     /// Field name → value (only fields present and non-empty).
     public var fields: [String: String]
+    /// The fields whose values were read from the carte Vitale rather than typed: kept as the card gives them
+    /// (a birth date the calendar does not know is refused when typed, kept when read).
+    public var readFromCard: Set<String>
 
-    public init(file: String, line: Int, fields: [String: String]) {
+    public init(file: String, line: Int, fields: [String: String], readFromCard: Set<String> = []) {
         self.file = file
         self.line = line
         self.fields = fields
+        self.readFromCard = readFromCard
     }
 
     /// `file:line`, for reports.
@@ -155,11 +159,15 @@ public enum ClaimFileReader {
                     problems.append(.init(file: name, line: line.number, reason: "not a JSON object"))
                     continue
                 }
+                if let repeated = JSONDuplicateKeys.first(in: line.bytes) {
+                    problems.append(.init(file: name, line: line.number, field: EchoedValue.fieldName(repeated), reason: "given more than once"))
+                    continue
+                }
                 var fields: [String: String] = [:]
                 var lineProblems: [ClaimFileProblem] = []
                 for (key, value) in object {
                     guard knownFields.contains(key) else {
-                        lineProblems.append(.init(file: name, line: line.number, field: key, reason: "unknown field (see docs/claim-files.md)"))
+                        lineProblems.append(.init(file: name, line: line.number, field: EchoedValue.fieldName(key), reason: "unknown field (see docs/claim-files.md)"))
                         continue
                     }
                     switch value {
@@ -207,7 +215,7 @@ public enum ClaimFileReader {
             guard let value = row.fields[field] else { continue }
             if value.contains(".") || value.contains(",") {
                 rowProblems.append(.init(file: row.file, line: row.line, field: field, reason: "\(EchoedValue.quoted(value)) is not whole cents: amounts are integer cents (30 € is 3000)"))
-            } else if Int64(value) == nil || Int64(value)! < 0 {
+            } else if !value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) || Int64(value) == nil {
                 rowProblems.append(.init(file: row.file, line: row.line, field: field, reason: "\(EchoedValue.quoted(value)) is not a non-negative integer number of cents"))
             }
         }

@@ -63,6 +63,9 @@ public struct ClaimFileConverter: Sendable {
         if row.fields["birth_date"] != nil && birth == nil {
             problem("birth_date", "not a date YYYY-MM-DD (lunar months 19-25 and day 32 are accepted)")
         }
+        if let birth, !birth.isLunar, !row.readFromCard.contains("birth_date"), !birth.existsInTheCalendar {
+            problem("birth_date", "day \(birth.day) of month \(birth.month) does not exist (a lunar date has month 19-25 or day 32)")
+        }
         if let birth, let careDate {
             let age = birth.age(on: careDate)
             if age < 0 { problem("birth_date", "after the care date") }
@@ -138,8 +141,13 @@ public struct ClaimFileConverter: Sendable {
         }
         var acts: [Act] = []
         if let text = row.fields["acts"], let careDate {
-            for (index, token) in text.split(separator: ";").enumerated() {
-                switch Self.act(String(token).trimmingCharacters(in: .whitespaces), date: careDate) {
+            for (index, token) in text.split(separator: ";", omittingEmptySubsequences: false).enumerated() {
+                let code = String(token).trimmingCharacters(in: .whitespaces)
+                if code.isEmpty {
+                    problem("acts", "act \(index + 1) is empty (acts are separated by one ';')")
+                    continue
+                }
+                switch Self.act(code, date: careDate) {
                 case .success(let act): acts.append(act)
                 case .failure(let reason): problem("acts", "act \(index + 1): \(reason.description)")
                 }

@@ -25,4 +25,10 @@ public enum EchoedValue {
         if count == longestDigitRun { return "a value of \(count) digits" }
         return "a value of \(count) characters"
     }
+
+    /// A key as it may name a field in a message: as given when it looks like a field name (ASCII letters, `_`
+    /// and `.`, at most 40), else its shape, so that a value typed as a key is not repeated either.
+    public static func fieldName(_ key: some StringProtocol) -> String {
+        key.count <= 40 && key.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "_" || $0 == ".") }) ? String(key) : quoted(key)
+    }
 }

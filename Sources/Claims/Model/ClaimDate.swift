@@ -87,8 +87,15 @@ public struct BirthDate: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `YYYYMMDD` (or the 12-character card form `YYYYMMDD0000`).
     public init?(_ text: String) {
-        let digits = text.count == 12 && text.hasSuffix("0000") ? String(text.prefix(8)) : text.filter { $0 != "-" }
-        guard digits.count == 8, let value = UInt32(digits) else { return nil }
+        let chars = Array(text.utf8)
+        let digits: [UInt8]
+        switch chars.count {
+        case 12 where text.hasSuffix("0000"): digits = Array(chars[0..<8])
+        case 10 where chars[4] == UInt8(ascii: "-") && chars[7] == UInt8(ascii: "-"): digits = Array(chars[0..<4] + chars[5..<7] + chars[8..<10])
+        case 8: digits = chars
+        default: return nil
+        }
+        guard digits.allSatisfy({ (0x30...0x39).contains($0) }), let value = UInt32(String(decoding: digits, as: UTF8.self)) else { return nil }
         self.init(yyyymmdd: value)
     }
 
@@ -97,6 +104,14 @@ public struct BirthDate: Sendable, Hashable, CustomStringConvertible {
     public var day: Int { Int(yyyymmdd % 100) }
     /// `true` for a lunar date (month above 12 or day 32).
     public var isLunar: Bool { month > 12 || day > 31 }
+
+    /// For a date that is not lunar: whether the day exists in its month (no 30 February, no 31 April).
+    public var existsInTheCalendar: Bool {
+        guard !isLunar else { return true }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
+    }
 
     /// Age in whole years on `date`. An unknown (lunar) month or day counts as January / the 1st, so a
     /// person is never taken for younger than they may be.
