@@ -29,5 +29,7 @@ let package = Package(
         // The claim builder's decoders, run by the gateway on untrusted bytes.
         .executableTarget(name: "FuzzFSE", dependencies: ["FuzzerDriver", .product(name: "Claims", package: "OpenVitale")]),
         .executableTarget(name: "FuzzLot", dependencies: ["FuzzerDriver", .product(name: "Claims", package: "OpenVitale")]),
+        // Claim files and claim bodies (fse-send, vitaled): reader, duplicate-key scan, converter and pricer.
+        .executableTarget(name: "FuzzClaimFile", dependencies: ["FuzzerDriver", .product(name: "Claims", package: "OpenVitale")]),
     ]
 )

@@ -155,6 +155,13 @@ struct EndToEndTests {
         #expect(run.stderr.contains("misplaced.csv:2: amo") && run.stderr.contains("misplaced.csv:3: parcours"), "\(run.stderr)")
         #expect(!run.stderr.contains("1850578006084") && !run.stderr.contains("MARTIN"), "\(run.stderr)")
         #expect(!run.stdout.contains("1850578006084"))
+        // A file without its header line: the first claim is read as the header (found by FuzzClaimFile).
+        let headless = practice.folder.path("headless.csv")
+        try "R1,2026-11-20,1850578006084,91,1985-05-12,01 751 0001,MARTIN,G,3000,1900\n".write(toFile: headless, atomically: true, encoding: .utf8)
+        let second = try practice.fseSend("submit", [headless], gateway: "http://127.0.0.1:9", name: "headless")
+        #expect(try await second.wait() == 65, "\(second.stderr)")
+        #expect(second.stderr.contains("headless.csv:1: header: unknown columns"), "\(second.stderr)")
+        #expect(!second.stderr.contains("1850578006084") && !second.stderr.contains("MARTIN"), "\(second.stderr)")
     }
 
     /// Claims that cannot be true are refused with file, line and field, and nothing is sent (issue 13, defect 3):

@@ -126,11 +126,11 @@ public enum ClaimFileReader {
                         let trimmed = names.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
                         var headerProblems: [String] = []
                         let unknown = trimmed.filter { !knownFields.contains($0) }
-                        if !unknown.isEmpty { headerProblems.append("unknown column\(unknown.count > 1 ? "s" : "") \(unknown.map { "'\($0)'" }.joined(separator: ", "))") }
+                        if !unknown.isEmpty { headerProblems.append("unknown column\(unknown.count > 1 ? "s" : "") \(unknown.map(Self.columnName).joined(separator: ", "))") }
                         let missing = requiredFields.filter { !trimmed.contains($0) }
                         if !missing.isEmpty { headerProblems.append("missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))") }
                         let duplicates = Dictionary(grouping: trimmed, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
-                        if !duplicates.isEmpty { headerProblems.append("column\(duplicates.count > 1 ? "s" : "") repeated: \(duplicates.joined(separator: ", "))") }
+                        if !duplicates.isEmpty { headerProblems.append("column\(duplicates.count > 1 ? "s" : "") repeated: \(duplicates.map(Self.columnName).joined(separator: ", "))") }
                         if !headerProblems.isEmpty {
                             problems.append(.init(file: name, line: line.number, reason: "header: " + headerProblems.joined(separator: "; ") + " (see docs/claim-files.md)"))
                             return (rows, problems)
@@ -203,6 +203,13 @@ public enum ClaimFileReader {
             problems.append(.init(file: name, line: nil, reason: "no claims (only a header)"))
         }
         return (rows, problems)
+    }
+
+    /// A header's column as a message may name it: quoted when it looks like a column name, else its shape (a
+    /// file without a header has a NIR in its first line).
+    static func columnName(_ column: String) -> String {
+        let named = EchoedValue.fieldName(column)
+        return named == column ? "'\(column)'" : named
     }
 
     /// Checks what can be checked without the claim rules: required fields present, amounts in cents.

@@ -1,0 +1,3 @@
+import FuzzerDriver
+
+FuzzerMain(CommandLine.argc, CommandLine.unsafeArgv)
