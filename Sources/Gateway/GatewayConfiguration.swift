@@ -46,6 +46,9 @@ public struct GatewayConfiguration: Sendable {
     public var paymentDelayDays: Int = 1
     /// Faults to inject.
     public var faults = FaultInjection()
+    /// The beneficiary base file (``BeneficiaryBaseFile``) loaded into the store at start; nil keeps what the
+    /// store holds.
+    public var beneficiaryBase: URL?
     /// Deadlines and the connection bound (docs/gateway.md, "Slow clients and connection bounds"); the body
     /// bound is ``maxLotBytes``.
     public var idleTimeout: Duration = .seconds(60)

@@ -33,6 +33,12 @@ public struct InsurerGateway: Sendable {
     public init(configuration: GatewayConfiguration, processor: any LotProcessor, logger: Logger = Logger(label: "insurer-gateway")) throws {
         self.configuration = configuration
         self.store = try GatewayStore(path: configuration.databasePath)
+        if let base = configuration.beneficiaryBase {
+            switch try store.loadBeneficiaries(from: base) {
+            case .unchanged(let persons): logger.notice("beneficiary base unchanged", metadata: ["persons": "\(persons)"])
+            case .replaced(let persons): logger.notice("beneficiary base loaded", metadata: ["persons": "\(persons)"])
+            }
+        }
         self.processor = processor
         self.faults = FaultState(configuration.faults)
         self.logger = logger

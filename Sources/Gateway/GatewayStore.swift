@@ -69,6 +69,7 @@ public final class GatewayStore: Sendable {
                 CREATE INDEX rsp_invoice_lot ON rsp (practitioner, invoice_number, lot_number);
                 """)
         }
+        registerBeneficiaryMigrations(&m)
         return m
     }
 

@@ -82,12 +82,8 @@ public struct ClaimFileConverter: Sendable {
         let quality = small("quality", 0...9, default: 0)
         var amo: AMOOrganism?
         if let text = row.fields["amo"] {
-            let parts = text.split(separator: " ").compactMap { Int($0) }
-            if (3...4).contains(parts.count), parts.count == text.split(separator: " ").count,
-               (0...99).contains(parts[0]), (0...999).contains(parts[1]), (0...9999).contains(parts[2]),
-               (0...999).contains(parts.count == 4 ? parts[3] : parts[1]) {
-                amo = AMOOrganism(regime: UInt8(parts[0]), fund: UInt16(parts[1]), centre: UInt16(parts[2]),
-                                  computingCentre: UInt16(parts.count == 4 ? parts[3] : parts[1]))
+            if let parsed = AMOOrganism(parsing: text) {
+                amo = parsed
             } else {
                 problem("amo", "\(EchoedValue.quoted(text)) is not 'RR FFF CCCC' or 'RR FFF CCCC KKK' (régime, caisse, centre, computing centre)")
             }

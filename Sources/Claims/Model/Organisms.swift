@@ -61,6 +61,24 @@ public struct AMOOrganism: Sendable, Hashable {
 
     /// `true` when every part fits its digits.
     public var isWellFormed: Bool { regime <= 99 && fund <= 999 && centre <= 9999 && computingCentre <= 999 }
+
+    /// Reads `RR FFF CCCC` or `RR FFF CCCC KKK` (régime, caisse, centre, computing centre; without the computing
+    /// centre it is the caisse), the form claim files and the insurer's base use; nil otherwise.
+    public init?(parsing text: some StringProtocol) {
+        let words = text.split(separator: " ")
+        let parts = words.compactMap { $0.utf8.allSatisfy({ (0x30...0x39).contains($0) }) ? Int($0) : nil }
+        guard (3...4).contains(parts.count), parts.count == words.count,
+              (0...99).contains(parts[0]), (0...999).contains(parts[1]), (0...9999).contains(parts[2]),
+              (0...999).contains(parts.count == 4 ? parts[3] : parts[1]) else { return nil }
+        self.init(regime: UInt8(parts[0]), fund: UInt16(parts[1]), centre: UInt16(parts[2]),
+                  computingCentre: UInt16(parts.count == 4 ? parts[3] : parts[1]))
+    }
+
+    /// `RR FFF CCCC KKK`.
+    public var text: String {
+        func pad(_ v: some BinaryInteger, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
+        return "\(pad(regime, 2)) \(pad(fund, 3)) \(pad(centre, 4)) \(pad(computingCentre, 3))"
+    }
 }
 
 /// The complementary insurer (AMC, group 1321) when it takes part (tiers payant or complementary share).

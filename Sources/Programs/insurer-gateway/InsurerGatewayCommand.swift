@@ -39,6 +39,8 @@ struct Serve: AsyncParsableCommand {
     var paymentDelayDays = 1
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
+    @Option(help: "Beneficiary base to load at start (openvitale-beneficiaries/1, docs/rights.md); refused whole on any bad line.")
+    var beneficiaries: String?
     @Option(help: "Open connections at most; at the bound a new one closes the longest idle (lowered to fit the descriptor limit).")
     var maxConnections = 4096
     @Option(help: "Seconds a connection may stay silent, before its first request or between requests.")
@@ -111,7 +113,14 @@ struct Serve: AsyncParsableCommand {
         config.faults.dropAfterStoreRate = dropAfterStoreRate
         config.faults.crashDuringWrite = crashDuringWrite
         config.faults.seed = faultSeed
-        let gateway = try InsurerGateway(configuration: config, processor: ClaimsLotProcessor(tariffs: tariffTable), logger: logger)
+        config.beneficiaryBase = beneficiaries.map { URL(fileURLWithPath: $0) }
+        let gateway: InsurerGateway
+        do {
+            gateway = try InsurerGateway(configuration: config, processor: ClaimsLotProcessor(tariffs: tariffTable), logger: logger)
+        } catch let refused as BeneficiaryBaseFile.Refused {
+            FileHandle.standardError.write(Data("insurer-gateway: the beneficiary base is refused, nothing was loaded:\n\(refused)\n".utf8))
+            throw ExitCode(64)
+        }
         let portFile = self.portFile
         let host = config.host
         try await gateway.run { port in
