@@ -22,6 +22,9 @@ public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, Cust
     /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
     /// session's ``CPSSession/apduTimeout``.
     case cardMute(step: String, timeout: Duration? = nil)
+    /// The card was reset or power-cycled under the connection during `step` (another program reset it, or pcscd
+    /// did after a program that died mid-exchange): connect again; the PIN must be presented again.
+    case cardReset(step: String)
     /// The reader went away.
     case readerUnavailable(step: String, detail: String)
     /// The PC/SC service (pcscd) is not running or was lost during `step`.
@@ -51,6 +54,7 @@ public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, Cust
         case .cardRemoved(let step): return "CPS removed during \(step)"
         case .cardMute(let step, let timeout):
             return "mute CPS: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
+        case .cardReset(let step): return "CPS reset under the connection during \(step): connect again, the PIN must be given again"
         case .readerUnavailable(let step, let detail): return "reader unavailable during \(step): \(detail)"
         case .serviceUnavailable(let step, let detail): return "PC/SC service unavailable during \(step): \(detail)"
         case .unexpectedStatus(let sw, let step): return "\(step): CPS answered \(sw) (\(sw.meaning))"

@@ -31,6 +31,9 @@ public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, C
     /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
     /// reader's ``VitaleReader/Options/apduTimeout``.
     case cardMute(step: String, timeout: Duration? = nil)
+    /// The card was reset or power-cycled under the connection during `step` (another program reset it, or pcscd
+    /// did after a program that died mid-exchange): nothing was read; connect again and read it again.
+    case cardReset(step: String)
     /// The reader went away during the read.
     case readerUnavailable(step: String, detail: String)
     /// The PC/SC service (pcscd) is not running or was lost during the read.
@@ -60,6 +63,8 @@ public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, C
             return "card removed during the read (\(step)): nothing was read, insert the card again"
         case .cardMute(let step, let timeout):
             return "mute card: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
+        case .cardReset(let step):
+            return "card reset under the connection during the read (\(step)): nothing was read, read it again"
         case .readerUnavailable(let step, let detail):
             return "reader unavailable during \(step): \(detail)"
         case .serviceUnavailable(let step, let detail):
