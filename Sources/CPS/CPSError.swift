@@ -15,8 +15,9 @@ public enum CPSFile: String, Sendable, Hashable, CustomStringConvertible {
 
 /// Why a CPS operation failed. Messages name the file, field or status word, never the PIN or a name.
 public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
-    /// The ATR is not a CPS ATR.
-    case notACPS(atr: String)
+    /// Not a CPS: the ATR is not a CPS ATR (`reason` nil), or the card has a CPS ATR but no CPS application
+    /// (`reason` says which answer showed it).
+    case notACPS(atr: String, reason: String? = nil)
     /// The card was removed during the operation.
     case cardRemoved(step: String)
     /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
@@ -50,7 +51,7 @@ public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, Cust
 
     public var description: String {
         switch self {
-        case .notACPS(let atr): return "not a CPS (ATR \(atr))"
+        case .notACPS(let atr, let reason): return "not a CPS (ATR \(atr))" + (reason.map { ": \($0)" } ?? "")
         case .cardRemoved(let step): return "CPS removed during \(step)"
         case .cardMute(let step, let timeout):
             return "mute CPS: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")

@@ -46,7 +46,10 @@ public enum VitaleSlotState: Sendable {
     case reading
     /// The card was read.
     case present(VitaleCard, readAt: Date, readMilliseconds: Int)
-    /// A card is in the reader but could not be read (not a Vitale, legacy Vitale 1, pulled out mid-read, mute…).
+    /// A card of another kind is in the reader: not a carte Vitale, known from its ATR or from its answers to the
+    /// SELECT of the carte Vitale's files (the text says which).
+    case foreign(String)
+    /// A card is in the reader but could not be read (legacy Vitale 1, pulled out mid-read, mute, corrupted…).
     case unreadable(String)
 
     var name: String {
@@ -55,6 +58,7 @@ public enum VitaleSlotState: Sendable {
         case .empty: "empty"
         case .reading: "reading"
         case .present: "present"
+        case .foreign: "foreign"
         case .unreadable: "unreadable"
         }
     }
@@ -84,6 +88,10 @@ public enum CPSSlotState: Sendable {
     case empty
     case reading
     case present(PractitionerCard, pin: PINState)
+    /// A card of another kind is in the reader: not a CPS, known from its ATR or from its answer to the SELECT of
+    /// the CPS application (the text says which).
+    case foreign(String)
+    /// A card is in the reader but could not be read (pulled out mid-read, mute, corrupted…).
     case unreadable(String)
 
     var name: String {
@@ -92,6 +100,7 @@ public enum CPSSlotState: Sendable {
         case .empty: "empty"
         case .reading: "reading"
         case .present: "present"
+        case .foreign: "foreign"
         case .unreadable: "unreadable"
         }
     }
@@ -100,6 +109,8 @@ public enum CPSSlotState: Sendable {
 /// Why a PIN was not accepted.
 public enum PINSubmissionError: Error, Sendable, Equatable, CustomStringConvertible {
     case noCPS
+    /// The card in the CPS reader is not a CPS (the text says why); no PIN is sent to it.
+    case notACPS(String)
     case invalidFormat
     case wrong(triesLeft: Int)
     case blocked
@@ -109,6 +120,7 @@ public enum PINSubmissionError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String {
         switch self {
         case .noCPS: "no CPS has been read in the CPS reader"
+        case .notACPS(let why): "the card in the CPS reader is \(why): no PIN is sent to it"
         case .invalidFormat: "the PIN (code porteur) is 4 digits"
         case .wrong(let n): "wrong PIN: \(n) tr\(n == 1 ? "y" : "ies") left before the card blocks"
         case .blocked: "the CPS PIN is blocked: the card no longer signs"
@@ -254,7 +266,7 @@ public actor CardSlots {
             logger.info("carte Vitale read", metadata: ["beneficiaries": "\(card.beneficiaries.count)", "ms": "\(ms)"])
         case .failure(let error):
             let text = Self.describe(error)
-            vitale = .unreadable(text)
+            vitale = Self.isForeign(error) ? .foreign(text) : .unreadable(text)
             events.publish(.vitaleError, ["error": text])
             logger.warning("carte Vitale not read", metadata: ["error": "\(text)"])
         }
@@ -307,7 +319,7 @@ public actor CardSlots {
         } catch {
             guard generation == cpsGeneration else { return }
             let text = Self.describe(error)
-            cps = .unreadable(text)
+            cps = Self.isForeign(error) ? .foreign(text) : .unreadable(text)
             events.publish(.cpsError, ["error": text])
             logger.warning("CPS not read", metadata: ["error": "\(text)"])
         }
@@ -376,6 +388,7 @@ public actor CardSlots {
     /// opened again (``reconnectCPS(generation:connection:reason:)``) and the PIN presented on the new one: the
     /// practitioner is typing it now, and the reset card has forgotten any PIN verified before.
     public func submitPIN(_ pin: String) async throws(PINSubmissionError) -> PractitionerSession {
+        if case .foreign(let why) = cps { throw .notACPS(why) }
         guard case .present(_, let state) = cps, var session = cpsSession else { throw .noCPS }
         // A card known blocked is never sent a PIN again: only another card (a new read) clears the state.
         guard state != .blocked else { throw .blocked }
@@ -446,7 +459,7 @@ public actor CardSlots {
     /// What the CPS slot shows, for an error message.
     static func cpsStateText(_ state: CPSSlotState) -> String {
         switch state {
-        case .unreadable(let text): text
+        case .unreadable(let text), .foreign(let text): text
         case .present: "the CPS asks for its PIN"
         case .reading: "the CPS is being read again"
         case .empty: "no CPS in the reader"
@@ -511,7 +524,7 @@ public actor CardSlots {
         } catch {
             guard generation == cpsGeneration else { return nil }
             let text = Self.describe(error)
-            cps = .unreadable(text)
+            cps = Self.isForeign(error) ? .foreign(text) : .unreadable(text)
             events.publish(.cpsError, ["error": text])
             logger.warning("CPS not read again after it was reset", metadata: ["error": "\(text)"])
             return nil
@@ -525,6 +538,15 @@ public actor CardSlots {
         await forgetCPS(to: .noReader)
         forgetVitale(to: .noReader)
         await connector.reset()
+    }
+
+    /// Whether `error` says the card is of another kind (``VitaleError/notAVitaleCard(atr:reason:)``,
+    /// ``CPSError/notACPS(atr:reason:)``).
+    static func isForeign(_ error: any Error) -> Bool {
+        switch error {
+        case VitaleError.notAVitaleCard, CPSError.notACPS: true
+        default: false
+        }
     }
 
     /// Error text without personal data (the decoders' messages never carry names or NIRs).
@@ -573,6 +595,7 @@ extension CardSlots {
             switch vitale {
             case .reading: detail = "the carte Vitale is still being read: retry in a moment"
             case .unreadable(let text): detail = "the card in the reader could not be read (\(text))"
+            case .foreign(let text): detail = "the card in the Vitale reader is \(text): insert the carte Vitale, or give a 'patient'"
             default: detail = "no carte Vitale in the reader: insert it, or give a 'patient'"
             }
             return .failure(ClaimCreationError(status: 409, code: "no_card", message: detail))

@@ -22,8 +22,10 @@ public enum VitaleFile: String, Sendable, Hashable, Codable, CustomStringConvert
 ///
 /// Messages name the file, the field, the byte offset or the status word; they never contain a NIR or a name.
 public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
-    /// The ATR is neither a Vitale 2 nor a Vitale 1 ATR.
-    case notAVitaleCard(atr: String)
+    /// Not a carte Vitale: the ATR is neither a Vitale 2 nor a Vitale 1 ATR (`reason` nil), or the card has a
+    /// Vitale 2 ATR but not the carte Vitale's files and application (`reason` says which answer showed it). `atr`
+    /// is empty when the read did not know it (``VitaleReader/readFiles(from:)``).
+    case notAVitaleCard(atr: String, reason: String? = nil)
     /// A Vitale 1 card (recognised from its ATR): its memory layout is not public.
     case legacyVitale1(atr: String)
     /// The card was removed (or lost power) during the read; `step` says which exchange failed.
@@ -55,8 +57,8 @@ public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, C
 
     public var description: String {
         switch self {
-        case .notAVitaleCard(let atr):
-            return "not a carte Vitale (ATR \(atr))"
+        case .notAVitaleCard(let atr, let reason):
+            return "not a carte Vitale" + (atr.isEmpty ? "" : " (ATR \(atr))") + (reason.map { ": \($0)" } ?? "")
         case .legacyVitale1(let atr):
             return "legacy Vitale 1 card, not supported (ATR \(atr)): its memory layout is not public"
         case .cardRemoved(let step):
