@@ -15,13 +15,17 @@ public enum CPSFile: String, Sendable, Hashable, CustomStringConvertible {
 
 /// Why a CPS operation failed. Messages name the file, field or status word, never the PIN or a name.
 public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
-    /// The ATR is not a CPS ATR.
-    case notACPS(atr: String)
+    /// Not a CPS: the ATR is not a CPS ATR (`reason` nil), or the card has a CPS ATR but no CPS application
+    /// (`reason` says which answer showed it).
+    case notACPS(atr: String, reason: String? = nil)
     /// The card was removed during the operation.
     case cardRemoved(step: String)
     /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
     /// session's ``CPSSession/apduTimeout``.
     case cardMute(step: String, timeout: Duration? = nil)
+    /// The card was reset or power-cycled under the connection during `step` (another program reset it, or pcscd
+    /// did after a program that died mid-exchange): connect again; the PIN must be presented again.
+    case cardReset(step: String)
     /// The reader went away.
     case readerUnavailable(step: String, detail: String)
     /// The PC/SC service (pcscd) is not running or was lost during `step`.
@@ -47,10 +51,11 @@ public enum CPSError: CardExchangeError, TLVFieldError, Hashable, Sendable, Cust
 
     public var description: String {
         switch self {
-        case .notACPS(let atr): return "not a CPS (ATR \(atr))"
+        case .notACPS(let atr, let reason): return "not a CPS (ATR \(atr))" + (reason.map { ": \($0)" } ?? "")
         case .cardRemoved(let step): return "CPS removed during \(step)"
         case .cardMute(let step, let timeout):
             return "mute CPS: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
+        case .cardReset(let step): return "CPS reset under the connection during \(step): connect again, the PIN must be given again"
         case .readerUnavailable(let step, let detail): return "reader unavailable during \(step): \(detail)"
         case .serviceUnavailable(let step, let detail): return "PC/SC service unavailable during \(step): \(detail)"
         case .unexpectedStatus(let sw, let step): return "\(step): CPS answered \(sw) (\(sw.meaning))"

@@ -24,7 +24,7 @@ extension CPSSession {
             case .select:
                 guard let response else { throw CPSError.transport(step: CPSSession.selectStep, detail: "no response") }
                 guard response.statusWord == .success else {
-                    throw CPSError.unexpectedStatus(response.statusWord, step: CPSSession.selectStep)
+                    throw CPSSession.selectFailure(response.statusWord, atr: atr)
                 }
                 stage = .holder
                 file = FileRead(sfi: 1, file: .holder)

@@ -48,7 +48,8 @@ public struct CPSSession: Sendable {
         return atr == v4
     }
 
-    /// A session on the card behind `channel`; throws ``CPSError/notACPS(atr:)`` for another card.
+    /// A session on the card behind `channel`; throws ``CPSError/notACPS(atr:reason:)`` for a card whose ATR is
+    /// not a CPS ATR (a card with a CPS ATR but no CPS application is found out by its first SELECT).
     public init(channel: any CardChannel, atr: [UInt8], apduTimeout: Duration? = defaultAPDUTimeout) throws(CPSError) {
         guard Self.isCPS(atr: atr) else { throw .notACPS(atr: Hex.encode(atr, separator: " ")) }
         self.channel = channel
@@ -72,7 +73,16 @@ public struct CPSSession: Sendable {
 
     func selectApplication(_ card: Card) async throws(CPSError) {
         let r = try await card.send(try Self.selectCommand(), step: Self.selectStep)
-        guard r.statusWord == .success else { throw .unexpectedStatus(r.statusWord, step: Self.selectStep) }
+        guard r.statusWord == .success else { throw Self.selectFailure(r.statusWord, atr: atr) }
+    }
+
+    /// Why SELECT of the CPS application answered `status`: a card without the application, or one that does not
+    /// know the command (``StatusWord/isNotFoundOrNotSupported``), is not a CPS whatever its ATR
+    /// (``CPSError/notACPS(atr:reason:)``); any other status word is unexpected.
+    static func selectFailure(_ status: StatusWord, atr: [UInt8]) -> CPSError {
+        guard status.isNotFoundOrNotSupported else { return .unexpectedStatus(status, step: selectStep) }
+        return .notACPS(atr: Hex.encode(atr, separator: " "),
+                        reason: "no CPS application (\(selectStep) answered \(status), \(status.meaning))")
     }
 
     // MARK: PIN

@@ -35,7 +35,7 @@ struct CardRoutes: Sendable {
             view.readAt = Timestamp.string(readAt)
             view.readMs = ms
             if beneficiariesOnly { view.beneficiaries = card.beneficiaries } else { view.card = card }
-        case .unreadable(let text): view.error = text
+        case .unreadable(let text), .foreign(let text): view.error = text
         default: break
         }
         return view

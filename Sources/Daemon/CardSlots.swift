@@ -46,7 +46,10 @@ public enum VitaleSlotState: Sendable {
     case reading
     /// The card was read.
     case present(VitaleCard, readAt: Date, readMilliseconds: Int)
-    /// A card is in the reader but could not be read (not a Vitale, legacy Vitale 1, pulled out mid-read, mute…).
+    /// A card of another kind is in the reader: not a carte Vitale, known from its ATR or from its answers to the
+    /// SELECT of the carte Vitale's files (the text says which).
+    case foreign(String)
+    /// A card is in the reader but could not be read (legacy Vitale 1, pulled out mid-read, mute, corrupted…).
     case unreadable(String)
 
     var name: String {
@@ -55,6 +58,7 @@ public enum VitaleSlotState: Sendable {
         case .empty: "empty"
         case .reading: "reading"
         case .present: "present"
+        case .foreign: "foreign"
         case .unreadable: "unreadable"
         }
     }
@@ -84,6 +88,10 @@ public enum CPSSlotState: Sendable {
     case empty
     case reading
     case present(PractitionerCard, pin: PINState)
+    /// A card of another kind is in the reader: not a CPS, known from its ATR or from its answer to the SELECT of
+    /// the CPS application (the text says which).
+    case foreign(String)
+    /// A card is in the reader but could not be read (pulled out mid-read, mute, corrupted…).
     case unreadable(String)
 
     var name: String {
@@ -92,6 +100,7 @@ public enum CPSSlotState: Sendable {
         case .empty: "empty"
         case .reading: "reading"
         case .present: "present"
+        case .foreign: "foreign"
         case .unreadable: "unreadable"
         }
     }
@@ -100,6 +109,8 @@ public enum CPSSlotState: Sendable {
 /// Why a PIN was not accepted.
 public enum PINSubmissionError: Error, Sendable, Equatable, CustomStringConvertible {
     case noCPS
+    /// The card in the CPS reader is not a CPS (the text says why); no PIN is sent to it.
+    case notACPS(String)
     case invalidFormat
     case wrong(triesLeft: Int)
     case blocked
@@ -109,6 +120,7 @@ public enum PINSubmissionError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String {
         switch self {
         case .noCPS: "no CPS has been read in the CPS reader"
+        case .notACPS(let why): "the card in the CPS reader is \(why): no PIN is sent to it"
         case .invalidFormat: "the PIN (code porteur) is 4 digits"
         case .wrong(let n): "wrong PIN: \(n) tr\(n == 1 ? "y" : "ies") left before the card blocks"
         case .blocked: "the CPS PIN is blocked: the card no longer signs"
@@ -135,6 +147,13 @@ public actor CardSlots {
     private var cpsTask: Task<Void, Never>?
     private var cpsCard: (any CardConnection)?
     private var cpsSession: CPSSession?
+    /// The ATR of the CPS in the reader (to open a connection again after a reset).
+    private var cpsATR: [UInt8] = []
+    /// Numbers the connections to the CPS: a signer or a PIN submission that finds its connection reset names it,
+    /// so that one reconnection replaces it, and a connection already replaced is not replaced again.
+    private var cpsConnection = 0
+    /// The reconnection in progress, and the connection it replaces.
+    private var cpsReconnection: (connection: Int, task: Task<CPSSession?, Never>)?
     private var insertedAt: ContinuousClock.Instant?
     let connector: any CardConnector
 
@@ -212,22 +231,30 @@ public actor CardSlots {
 
     private func readVitale(generation: Int, atr: [UInt8]) async {
         let start = insertedAt ?? .now
-        let result: Result<VitaleCard, any Error>
-        do {
-            let card = try await connector.connect(reader: configuration.vitaleReader)
+        var result: Result<VitaleCard, any Error>
+        var attempt = 1
+        while true {
             do {
-                let channel = card.channel
-                let read = try await card.exclusive {
-                    try await VitaleReader().read(from: channel, atr: atr)
+                let card = try await connector.connect(reader: configuration.vitaleReader)
+                do {
+                    let channel = card.channel
+                    let read = try await card.exclusive {
+                        try await VitaleReader().read(from: channel, atr: atr)
+                    }
+                    await card.disconnect(reset: false)
+                    result = .success(read)
+                } catch {
+                    await card.disconnect(reset: false)
+                    throw error
                 }
-                await card.disconnect(reset: false)
-                result = .success(read)
             } catch {
-                await card.disconnect(reset: false)
-                throw error
+                result = .failure(error)
             }
-        } catch {
-            result = .failure(error)
+            // Reset under the connection (pcscd cleaning up after a program that died mid-exchange): read it again
+            // on a new connection.
+            guard case .failure(let error) = result, Self.isReset(error), attempt < Self.reconnectAttempts, generation == vitaleGeneration else { break }
+            logger.notice("the carte Vitale was reset under the daemon's connection; reading it again", metadata: ["attempt": "\(attempt)"])
+            attempt += 1
         }
         guard generation == vitaleGeneration else { return }  // removed or replaced meanwhile: forget it
         let elapsed = ContinuousClock.now - start
@@ -239,7 +266,7 @@ public actor CardSlots {
             logger.info("carte Vitale read", metadata: ["beneficiaries": "\(card.beneficiaries.count)", "ms": "\(ms)"])
         case .failure(let error):
             let text = Self.describe(error)
-            vitale = .unreadable(text)
+            vitale = Self.isForeign(error) ? .foreign(text) : .unreadable(text)
             events.publish(.vitaleError, ["error": text])
             logger.warning("carte Vitale not read", metadata: ["error": "\(text)"])
         }
@@ -258,6 +285,7 @@ public actor CardSlots {
     private func cpsInserted(atr: [UInt8]) async {
         await forgetCPS(to: .reading)
         let generation = cpsGeneration
+        cpsATR = atr
         events.publish(.cpsInserted)
         cpsTask = Task { await self.readCPS(generation: generation, atr: atr) }
     }
@@ -266,6 +294,7 @@ public actor CardSlots {
         cpsGeneration += 1
         cpsTask?.cancel()
         cpsTask = nil
+        cpsReconnection = nil
         let hadSession = sessions.session?.origin == .cps
         if hadSession { sessions.set(nil) }
         cpsSession = nil
@@ -279,52 +308,109 @@ public actor CardSlots {
 
     private func readCPS(generation: Int, atr: [UInt8]) async {
         do {
-            let card = try await connector.connect(reader: configuration.cpsReader)
-            let session: CPSSession
-            let practitioner: PractitionerCard
-            let pin: PINStatus
-            do {
-                session = try CPSSession(channel: card.channel, atr: atr)
-                practitioner = try await session.read()
-                pin = try await session.pinStatus()
-            } catch {
-                await card.disconnect(reset: false)
-                throw error
-            }
+            let opened = try await openCPS(atr: atr)
             guard generation == cpsGeneration else {
-                await card.disconnect(reset: false)
+                await opened.card.disconnect(reset: false)
                 return
             }
-            cpsCard = card
-            cpsSession = session
-            let state: PINState
-            switch pin {
-            case .verified: state = .required(triesLeft: nil)  // verified by another program: ask anyway
-            case .notVerified(let n): state = .required(triesLeft: n)
-            case .blocked: state = .blocked
-            }
-            cps = .present(practitioner, pin: state)
-            events.publish(.cpsRead, ["situations": "\(practitioner.situations.count)", "pin": state.name])
-            logger.info("CPS read", metadata: ["situations": "\(practitioner.situations.count)", "pin": "\(state.name)"])
+            adopt(opened)
+            events.publish(.cpsRead, ["situations": "\(opened.practitioner.situations.count)", "pin": opened.pin.name])
+            logger.info("CPS read", metadata: ["situations": "\(opened.practitioner.situations.count)", "pin": "\(opened.pin.name)"])
         } catch {
             guard generation == cpsGeneration else { return }
             let text = Self.describe(error)
-            cps = .unreadable(text)
+            cps = Self.isForeign(error) ? .foreign(text) : .unreadable(text)
             events.publish(.cpsError, ["error": text])
             logger.warning("CPS not read", metadata: ["error": "\(text)"])
         }
     }
 
+    /// A connection to the CPS, the card read through it and its PIN state.
+    private struct OpenedCPS: Sendable {
+        var card: any CardConnection
+        var session: CPSSession
+        var practitioner: PractitionerCard
+        var pin: PINState
+    }
+
+    /// How many times a connection reset under the daemon is opened again in a row before giving up.
+    static let reconnectAttempts = 3
+
+    /// Whether `error` says the card was reset under the connection (``CardTransportFailure/cardReset``), from a
+    /// decoder or from the PC/SC transaction around it.
+    static func isReset(_ error: any Error) -> Bool {
+        switch error {
+        case VitaleError.cardReset, CPSError.cardReset: true
+        case let transport as any CardTransportError: transport.transportFailure == .cardReset
+        default: false
+        }
+    }
+
+    /// Connects to the CPS, reads it and asks its PIN state (without using a try). When the card is reset under
+    /// the new connection (``CPSError/cardReset(step:)``: pcscd finishing and cleaning up after a program that
+    /// died in the middle of an exchange, such as a `vitaled` killed during a signature, resets the card under
+    /// the connections opened meanwhile), the connection is dropped and opened again, up to
+    /// ``reconnectAttempts`` times.
+    private func openCPS(atr: [UInt8]) async throws -> OpenedCPS {
+        var attempt = 1
+        while true {
+            let card = try await connector.connect(reader: configuration.cpsReader)
+            do {
+                let session = try CPSSession(channel: card.channel, atr: atr)
+                let practitioner = try await session.read()
+                let pin: PINState
+                switch try await session.pinStatus() {
+                case .verified: pin = .required(triesLeft: nil)  // verified by another program: ask anyway
+                case .notVerified(let n): pin = .required(triesLeft: n)
+                case .blocked: pin = .blocked
+                }
+                return OpenedCPS(card: card, session: session, practitioner: practitioner, pin: pin)
+            } catch {
+                await card.disconnect(reset: false)
+                guard Self.isReset(error), attempt < Self.reconnectAttempts else { throw error }
+                logger.notice("the CPS was reset under the daemon's connection; connecting again", metadata: ["attempt": "\(attempt)"])
+                attempt += 1
+            }
+        }
+    }
+
+    /// Makes `opened` the CPS slot's connection, card and PIN state; a new connection number.
+    private func adopt(_ opened: OpenedCPS) {
+        cpsConnection += 1
+        cpsCard = opened.card
+        cpsSession = opened.session
+        cps = .present(opened.practitioner, pin: opened.pin)
+    }
+
     /// Presents the PIN to the CPS; on success opens the practitioner's session (never storing the PIN).
+    ///
+    /// When the card was reset under the daemon's connection (``CPSError/cardReset(step:)``), the connection is
+    /// opened again (``reconnectCPS(generation:connection:reason:)``) and the PIN presented on the new one: the
+    /// practitioner is typing it now, and the reset card has forgotten any PIN verified before.
     public func submitPIN(_ pin: String) async throws(PINSubmissionError) -> PractitionerSession {
-        guard case .present(let practitioner, let state) = cps, let session = cpsSession else { throw .noCPS }
+        if case .foreign(let why) = cps { throw .notACPS(why) }
+        guard case .present(_, let state) = cps, var session = cpsSession else { throw .noCPS }
         // A card known blocked is never sent a PIN again: only another card (a new read) clears the state.
         guard state != .blocked else { throw .blocked }
         let generation = cpsGeneration
-        do {
-            try await session.verifyPIN(pin)
-        } catch {
-            guard generation == cpsGeneration else { throw .noCPS }
+        var connection = cpsConnection
+        var outcome = await verify(pin, on: session)
+        if case .failure(.cardReset) = outcome {
+            guard let fresh = await reconnectCPS(generation: generation, connection: connection, reason: "the CPS was reset under the daemon's connection")
+            else {
+                guard generation == cpsGeneration else { throw .noCPS }
+                throw .card(Self.cpsStateText(cps))
+            }
+            session = fresh
+            connection = cpsConnection
+            guard case .present(_, let state) = cps else { throw .noCPS }
+            guard state != .blocked else { throw .blocked }
+            outcome = await verify(pin, on: session)
+        }
+        guard generation == cpsGeneration, case .present(let practitioner, _) = cps else { throw .noCPS }
+        // The connection replaced meanwhile (the card reset under it): what it verified is gone.
+        guard connection == cpsConnection else { throw .card("the CPS was reset during the PIN verification: give the PIN again") }
+        if case .failure(let error) = outcome {
             switch error {
             case .invalidPINFormat: throw .invalidFormat
             case .wrongPIN(let n):
@@ -335,10 +421,13 @@ public actor CardSlots {
                 cps = .present(practitioner, pin: .blocked)
                 events.publish(.cpsPINBlocked)
                 throw .blocked
+            case .cardReset:
+                // Reset again under the connection just opened: leave it to the next submission.
+                await cpsConnectionReset(generation: generation, connection: connection)
+                throw .card(error.description)
             default: throw .card(error.description)
             }
         }
-        guard generation == cpsGeneration else { throw .noCPS }
         let chosen: CPSSituation? = configuration.cpsSituation.map { n in practitioner.situation(n) } ?? practitioner.situations.first { $0.maySignInvoice }
         guard let situation = chosen, situation.maySignInvoice, let practitionerSituation = try? PractitionerSituation(situation) else {
             throw .noSituationAllowedToSign
@@ -347,7 +436,7 @@ public actor CardSlots {
         do { card = try CPSCardSigner(session: session, card: practitioner, situation: situation) } catch {
             throw .card("the CPS certificate's public key is unreadable: \(error)")
         }
-        let signer = CPSClaimSigner(card: card, slots: self, generation: generation)
+        let signer = CPSClaimSigner(card: card, slots: self, generation: generation, connection: connection)
         let opened = PractitionerSession(situation: practitionerSituation, signer: signer, origin: .cps)
         sessions.set(opened)
         cps = .present(practitioner, pin: .verified)
@@ -357,12 +446,89 @@ public actor CardSlots {
         return opened
     }
 
+    /// VERIFY on `session`, as a result.
+    private func verify(_ pin: String, on session: CPSSession) async -> Result<Void, CPSError> {
+        do {
+            try await session.verifyPIN(pin)
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// What the CPS slot shows, for an error message.
+    static func cpsStateText(_ state: CPSSlotState) -> String {
+        switch state {
+        case .unreadable(let text), .foreign(let text): text
+        case .present: "the CPS asks for its PIN"
+        case .reading: "the CPS is being read again"
+        case .empty: "no CPS in the reader"
+        case .noReader: "the CPS reader is not connected"
+        }
+    }
+
     /// Called by the signer when the card asks for the PIN again (it was reset by another program, or lost power).
     func pinNeededAgain(generation: Int) {
         guard generation == cpsGeneration, case .present(let practitioner, _) = cps else { return }
         if sessions.session?.origin == .cps { sessions.set(nil) }
         cps = .present(practitioner, pin: .required(triesLeft: nil))
         events.publish(.cpsSessionClosed, ["reason": "the card asks for the PIN again"])
+    }
+
+    /// Called when an exchange on connection `connection` found the card reset under it
+    /// (``CPSError/cardReset(step:)``): the connection is opened again and the PIN asked again
+    /// (``reconnectCPS(generation:connection:reason:)``). Nothing happens when the card was removed or the
+    /// connection was already replaced.
+    func cpsConnectionReset(generation: Int, connection: Int) async {
+        _ = await reconnectCPS(generation: generation, connection: connection, reason: "the CPS was reset: give its PIN again")
+    }
+
+    /// Replaces connection `connection` to the CPS, which pcscd reset (the card forgot its verified PIN, every
+    /// exchange on it fails): closes the practitioner's session (its signer used that connection, the claims it
+    /// did not sign stay built and are signed once the PIN is given again), connects again, reads the card and
+    /// asks its PIN again (``openCPS(atr:)``). Concurrent callers share one reconnection. Returns the session on
+    /// the new connection; nil when the card was removed meanwhile, or could not be read (the slot then says why).
+    func reconnectCPS(generation: Int, connection: Int, reason: String) async -> CPSSession? {
+        guard generation == cpsGeneration else { return nil }
+        if connection != cpsConnection { return cpsSession }  // already replaced
+        if let running = cpsReconnection, running.connection == connection { return await running.task.value }
+        let task = Task { await self.performReconnection(generation: generation, reason: reason) }
+        cpsReconnection = (connection, task)
+        let session = await task.value
+        if cpsReconnection?.connection == connection { cpsReconnection = nil }
+        return session
+    }
+
+    private func performReconnection(generation: Int, reason: String) async -> CPSSession? {
+        if sessions.session?.origin == .cps {
+            sessions.set(nil)
+            events.publish(.cpsSessionClosed, ["reason": reason])
+        }
+        logger.notice("the CPS was reset under the daemon's connection; connecting again")
+        cpsSession = nil
+        if case .present(let practitioner, _) = cps { cps = .present(practitioner, pin: .required(triesLeft: nil)) }
+        let old = cpsCard
+        cpsCard = nil
+        await old?.disconnect(reset: false)
+        guard generation == cpsGeneration else { return nil }
+        do {
+            let opened = try await openCPS(atr: cpsATR)
+            guard generation == cpsGeneration else {
+                await opened.card.disconnect(reset: false)
+                return nil
+            }
+            adopt(opened)
+            events.publish(.cpsRead, ["situations": "\(opened.practitioner.situations.count)", "pin": opened.pin.name])
+            logger.info("CPS read again on a new connection", metadata: ["situations": "\(opened.practitioner.situations.count)", "pin": "\(opened.pin.name)"])
+            return opened.session
+        } catch {
+            guard generation == cpsGeneration else { return nil }
+            let text = Self.describe(error)
+            cps = Self.isForeign(error) ? .foreign(text) : .unreadable(text)
+            events.publish(.cpsError, ["error": text])
+            logger.warning("CPS not read again after it was reset", metadata: ["error": "\(text)"])
+            return nil
+        }
     }
 
     /// Stops the reads in progress and closes the connections (shutdown).
@@ -374,16 +540,28 @@ public actor CardSlots {
         await connector.reset()
     }
 
+    /// Whether `error` says the card is of another kind (``VitaleError/notAVitaleCard(atr:reason:)``,
+    /// ``CPSError/notACPS(atr:reason:)``).
+    static func isForeign(_ error: any Error) -> Bool {
+        switch error {
+        case VitaleError.notAVitaleCard, CPSError.notACPS: true
+        default: false
+        }
+    }
+
     /// Error text without personal data (the decoders' messages never carry names or NIRs).
     static func describe(_ error: any Error) -> String { "\(error)" }
 }
 
 /// Signs with the CPS in the reader (the identity of Claims' ``CPSCardSigner``; PSO: COMPUTE DIGITAL SIGNATURE after
-/// the PIN was verified), one signature at a time, and tells the slots when the card asks for its PIN again.
+/// the PIN was verified), one signature at a time, and tells the slots when the card asks for its PIN again or was
+/// reset under the connection.
 struct CPSClaimSigner: ClaimSigner {
     let card: CPSCardSigner
     let slots: CardSlots
     let generation: Int
+    /// The connection to the CPS the session was opened on (``CardSlots``' numbering).
+    let connection: Int
     let serial = RoundSerializer()
 
     var identity: SignerIdentity { card.identity }
@@ -401,6 +579,7 @@ struct CPSClaimSigner: ClaimSigner {
         case .success(let raw): return try ClaimSignature(rawRepresentation: raw)
         case .failure(let error):
             if error == .pinRequired { await slots.pinNeededAgain(generation: generation) }
+            if case .cardReset = error { await slots.cpsConnectionReset(generation: generation, connection: connection) }
             throw ClaimSigningError.cardFailure(error.description)
         }
     }
@@ -416,6 +595,7 @@ extension CardSlots {
             switch vitale {
             case .reading: detail = "the carte Vitale is still being read: retry in a moment"
             case .unreadable(let text): detail = "the card in the reader could not be read (\(text))"
+            case .foreign(let text): detail = "the card in the Vitale reader is \(text): insert the carte Vitale, or give a 'patient'"
             default: detail = "no carte Vitale in the reader: insert it, or give a 'patient'"
             }
             return .failure(ClaimCreationError(status: 409, code: "no_card", message: detail))

@@ -34,6 +34,7 @@ struct SessionRoutes: Sendable {
         } catch {
             switch error {
             case .noCPS: throw APIError(.conflict, "no_cps", error.description)
+            case .notACPS: throw APIError(.conflict, "not_a_cps", error.description)
             case .invalidFormat: throw APIError(.badRequest, "invalid_pin_format", error.description)
             case .wrong(let n): throw APIError(.forbidden, "wrong_pin", error.description, extra: ["triesLeft": "\(n)"])
             case .blocked: throw APIError(.init(code: 423), "pin_blocked", error.description)
@@ -65,7 +66,7 @@ struct CPSView: Codable, ResponseEncodable {
             if case .required(let n) = pin { triesLeft = n }
             holder = card.holder
             situations = card.situations
-        case .unreadable(let text): error = text
+        case .unreadable(let text), .foreign(let text): error = text
         default: break
         }
     }

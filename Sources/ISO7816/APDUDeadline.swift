@@ -15,6 +15,9 @@ public protocol CardExchangeError: Error {
     static func serviceUnavailable(step: String, detail: String) -> Self
     /// Any other transport failure during `step`.
     static func transport(step: String, detail: String) -> Self
+    /// The card was reset or power-cycled under the connection during `step` (``CardTransportFailure/cardReset``):
+    /// the connection must be opened again.
+    static func cardReset(step: String) -> Self
 }
 
 /// The default deadline of one exchange with a card (the Vitale reader's and the CPS session's).
@@ -91,6 +94,7 @@ func mapExchangeError<Failure: CardExchangeError>(_ error: any Error, step: Stri
         case .cardMute: return .cardMute(step: step, timeout: nil)
         case .readerUnavailable: return .readerUnavailable(step: step, detail: "\(e)")
         case .serviceUnavailable: return .serviceUnavailable(step: step, detail: "\(e)")
+        case .cardReset: return .cardReset(step: step)
         case .other: return .transport(step: step, detail: "\(e)")
         }
     default: return .transport(step: step, detail: "\(error)")

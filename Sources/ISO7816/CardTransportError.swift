@@ -9,6 +9,10 @@ public enum CardTransportFailure: String, Hashable, Sendable {
     case readerUnavailable
     /// The service carrying the exchange (pcscd) is not running or was lost.
     case serviceUnavailable
+    /// The card was reset or power-cycled under this connection (by another program, or by pcscd cleaning up
+    /// after a program that died in the middle of an exchange): the connection must be opened again, and the
+    /// card has forgotten its volatile state (selected application, verified PIN).
+    case cardReset
     /// Any other failure.
     case other
 }

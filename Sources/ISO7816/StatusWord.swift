@@ -60,6 +60,17 @@ public struct StatusWord: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// True for `9000` and for the `61XX` family that also signals success.
     public var isSuccess: Bool { rawValue == 0x9000 || sw1 == 0x61 }
 
+    /// True for the answers of a card that has no such file or application, or does not know the command:
+    /// `6A82` (file or application not found), `6A81` (function not supported), `6A86` (incorrect P1-P2),
+    /// `6D00` (instruction not supported), `6E00` (class not supported). To a SELECT of an application a card
+    /// of another kind answers one of these.
+    public var isNotFoundOrNotSupported: Bool {
+        switch rawValue {
+        case 0x6A82, 0x6A81, 0x6A86, 0x6D00, 0x6E00: true
+        default: false
+        }
+    }
+
     /// For `63CX`, the number of tries left.
     public var triesLeft: Int? { sw1 == 0x63 && sw2 & 0xF0 == 0xC0 ? Int(sw2 & 0x0F) : nil }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A thread of its own that runs blocking pcsc-lite calls one after the other, so they never occupy Swift's
 /// cooperative thread pool. Jobs run in submission order; the thread ends after ``stop()`` once its queue is
@@ -44,9 +45,17 @@ final class ContextThread: @unchecked Sendable {
 
     /// Runs `body` on this thread and returns its result, or its error, to the awaiting task. `E` is
     /// ``PCSCError`` for pcsc-lite calls, `Never` for jobs that cannot fail, `any Error` for conversations.
+    ///
+    /// `body` is released on this thread before the awaiting task resumes: what it captured (a card, its context)
+    /// is never dropped here after the caller went on, where its release could race the process's exit (the
+    /// caller may be a command returning its exit status: libpcsclite's destructors would run meanwhile).
     func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let held = HeldJob(body)
         let result: Result<T, E> = await withCheckedContinuation { continuation in
-            submit { continuation.resume(returning: Result(catching: body)) }
+            submit {
+                let result = held.runOnce()
+                continuation.resume(returning: result)
+            }
         }
         return try result.get()
     }
@@ -71,5 +80,21 @@ final class ContextThread: @unchecked Sendable {
             condition.unlock()
             job()
         }
+    }
+}
+
+/// A job's body, run once and released as soon as it has run.
+private final class HeldJob<T: Sendable, E: Error>: Sendable {
+    private let body: Mutex<(@Sendable () throws(E) -> T)?>
+
+    init(_ body: @escaping @Sendable () throws(E) -> T) { self.body = Mutex(body) }
+
+    /// Runs the body and releases it (and what it captured) before returning its result.
+    func runOnce() -> Result<T, E> {
+        guard let job = body.withLock({ stored in
+            defer { stored = nil }
+            return stored
+        }) else { preconditionFailure("a context thread job ran twice") }
+        return Result(catching: job)
     }
 }

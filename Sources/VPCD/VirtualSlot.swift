@@ -46,6 +46,9 @@ public final class VirtualSlot: @unchecked Sendable {
         public var atrRequests: Int
         /// A mute card is holding a command APDU unanswered.
         public var isHoldingAPDU: Bool
+        /// Power off, power on and reset controls received since the card was inserted: the driver (pcscd)
+        /// resetting or power-cycling the card, which forgets its volatile state (selected file, verified PIN).
+        public var powerControls: Int
         /// Faults in force.
         public var faults: [Fault]
     }
@@ -70,6 +73,7 @@ public final class VirtualSlot: @unchecked Sendable {
     private var listener: TCPSocket?
     private var boundPort: UInt16?
     private var apduCount = 0
+    private var powerControls = 0
     private var atrRequests = 0
     private var holding = false
     private var connections = 0
@@ -156,6 +160,7 @@ public final class VirtualSlot: @unchecked Sendable {
             self.card = card
             generation += 1
             apduCount = 0
+            powerControls = 0
         }
         logger.info("card inserted", metadata: ["slot": "\(mode)"])
     }
@@ -230,7 +235,7 @@ public final class VirtualSlot: @unchecked Sendable {
         if communicationErrors > 0 { faults.append(.communicationError(count: communicationErrors)) }
         return Status(isCardPresent: card != nil, isConnected: connection != nil, apdusSinceInsertion: apduCount,
                       connections: connections, atrRequests: connection != nil ? atrRequests : 0, isHoldingAPDU: holding,
-                      faults: faults)
+                      powerControls: powerControls, faults: faults)
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
@@ -367,9 +372,15 @@ public final class VirtualSlot: @unchecked Sendable {
             if length == 0 { continue }
             if length == 1 {
                 switch payload[0] {
-                case 0x00: card.powerOff()
-                case 0x01: card.powerOn()
-                case 0x02: card.reset()
+                case 0x00:
+                    card.powerOff()
+                    locked { powerControls += 1 }
+                case 0x01:
+                    card.powerOn()
+                    locked { powerControls += 1 }
+                case 0x02:
+                    card.reset()
+                    locked { powerControls += 1 }
                 case 0x04:
                     try send(card.atr)
                     locked { atrRequests += 1 }

@@ -22,8 +22,10 @@ public enum VitaleFile: String, Sendable, Hashable, Codable, CustomStringConvert
 ///
 /// Messages name the file, the field, the byte offset or the status word; they never contain a NIR or a name.
 public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, CustomStringConvertible {
-    /// The ATR is neither a Vitale 2 nor a Vitale 1 ATR.
-    case notAVitaleCard(atr: String)
+    /// Not a carte Vitale: the ATR is neither a Vitale 2 nor a Vitale 1 ATR (`reason` nil), or the card has a
+    /// Vitale 2 ATR but not the carte Vitale's files and application (`reason` says which answer showed it). `atr`
+    /// is empty when the read did not know it (``VitaleReader/readFiles(from:)``).
+    case notAVitaleCard(atr: String, reason: String? = nil)
     /// A Vitale 1 card (recognised from its ATR): its memory layout is not public.
     case legacyVitale1(atr: String)
     /// The card was removed (or lost power) during the read; `step` says which exchange failed.
@@ -31,6 +33,9 @@ public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, C
     /// The card does not answer `step`: the transport says so (`timeout` nil), or no answer came within the
     /// reader's ``VitaleReader/Options/apduTimeout``.
     case cardMute(step: String, timeout: Duration? = nil)
+    /// The card was reset or power-cycled under the connection during `step` (another program reset it, or pcscd
+    /// did after a program that died mid-exchange): nothing was read; connect again and read it again.
+    case cardReset(step: String)
     /// The reader went away during the read.
     case readerUnavailable(step: String, detail: String)
     /// The PC/SC service (pcscd) is not running or was lost during the read.
@@ -52,14 +57,16 @@ public enum VitaleError: CardExchangeError, TLVFieldError, Hashable, Sendable, C
 
     public var description: String {
         switch self {
-        case .notAVitaleCard(let atr):
-            return "not a carte Vitale (ATR \(atr))"
+        case .notAVitaleCard(let atr, let reason):
+            return "not a carte Vitale" + (atr.isEmpty ? "" : " (ATR \(atr))") + (reason.map { ": \($0)" } ?? "")
         case .legacyVitale1(let atr):
             return "legacy Vitale 1 card, not supported (ATR \(atr)): its memory layout is not public"
         case .cardRemoved(let step):
             return "card removed during the read (\(step)): nothing was read, insert the card again"
         case .cardMute(let step, let timeout):
             return "mute card: no answer to \(step)" + (timeout.map { " within \(APDUTimeout.describe($0))" } ?? "")
+        case .cardReset(let step):
+            return "card reset under the connection during the read (\(step)): nothing was read, read it again"
         case .readerUnavailable(let step, let detail):
             return "reader unavailable during \(step): \(detail)"
         case .serviceUnavailable(let step, let detail):

@@ -11,8 +11,15 @@ extension VitaleReader {
         private var file: FileRead
         private var identity: [UInt8] = []
         private var nir: [UInt8] = []
+        /// Whether the next answer is the first one to the identity file's READ BINARY.
+        private var identityFirstAnswer = true
 
-        private enum Stage: Sendable { case start, selectMF, identity, selectVitale, nir, rights }
+        private enum Stage: Sendable {
+            case start, selectMF, identity, selectVitale, nir, rights
+            /// The identity file's first READ BINARY answered `failure`'s status word that a card of another
+            /// kind would: SELECT VITALE tells a foreign card (no VITALE application) from a damaged carte Vitale.
+            case probeVitale(failure: VitaleError, status: StatusWord)
+        }
 
         /// A conversation reading with `options` (extended length, file size limit).
         public init(options: Options) {
@@ -26,12 +33,23 @@ extension VitaleReader {
                 stage = .selectMF
                 return .send(try Self.command(.selectMF), step: "SELECT MF")
             case .selectMF:
-                try Self.expectSuccess(response, step: "SELECT MF")
+                try Self.expectSuccess(response, step: "SELECT MF", foreignReason: "no master file")
                 stage = .identity
+                identityFirstAnswer = true
                 file = FileRead(sfi: 2, file: .identity, absentAllowed: false, options: options)
                 return try file.start()
             case .identity:
-                switch try file.receive(response) {
+                let first = identityFirstAnswer
+                identityFirstAnswer = false
+                let next: FileRead.Next
+                do {
+                    next = try file.receive(response)
+                } catch {
+                    guard first, case .unexpectedStatus(let status, _) = error, status.isNotFoundOrNotSupported else { throw error }
+                    stage = .probeVitale(failure: error, status: status)
+                    return .send(try Self.command(.selectVitale), step: "SELECT VITALE application")
+                }
+                switch next {
                 case .send(let command, let step): return .send(command, step: step)
                 case .done(let content):
                     guard let content else { throw VitaleError.unexpectedStatus(.fileNotFound, step: "READ BINARY \(VitaleFile.identity)") }
@@ -39,8 +57,14 @@ extension VitaleReader {
                     stage = .selectVitale
                     return .send(try Self.command(.selectVitale), step: "SELECT VITALE application")
                 }
+            case .probeVitale(let failure, let identityStatus):
+                guard let response else { throw VitaleError.transport(step: "SELECT VITALE application", detail: "no response") }
+                guard response.statusWord.isNotFoundOrNotSupported else { throw failure }
+                throw VitaleError.notAVitaleCard(
+                    atr: "", reason: "no identity file (READ BINARY \(VitaleFile.identity) answered \(identityStatus)) and no VITALE "
+                        + "application (SELECT VITALE application answered \(response.statusWord), \(response.statusWord.meaning))")
             case .selectVitale:
-                try Self.expectSuccess(response, step: "SELECT VITALE application")
+                try Self.expectSuccess(response, step: "SELECT VITALE application", foreignReason: "no VITALE application")
                 stage = .nir
                 file = FileRead(sfi: 2, file: .nir, absentAllowed: false, options: options)
                 return try file.start()
@@ -75,9 +99,16 @@ extension VitaleReader {
             }
         }
 
-        static func expectSuccess(_ response: ResponseAPDU?, step: String) throws(VitaleError) {
+        /// Checks that `step` succeeded. A card of another kind (``StatusWord/isNotFoundOrNotSupported``) is not a
+        /// carte Vitale (``VitaleError/notAVitaleCard(atr:reason:)``, `foreignReason` and the answer); any other
+        /// status word is unexpected.
+        static func expectSuccess(_ response: ResponseAPDU?, step: String, foreignReason: String) throws(VitaleError) {
             guard let response else { throw .transport(step: step, detail: "no response") }
-            guard response.statusWord == .success else { throw .unexpectedStatus(response.statusWord, step: step) }
+            let status = response.statusWord
+            guard status == .success else {
+                guard status.isNotFoundOrNotSupported else { throw .unexpectedStatus(status, step: step) }
+                throw .notAVitaleCard(atr: "", reason: "\(foreignReason) (\(step) answered \(status), \(status.meaning))")
+            }
         }
     }
 

@@ -36,16 +36,25 @@ public struct VitaleReader: Sendable {
 
     /// Recognises the card from `atr` and reads it whole.
     ///
-    /// Throws ``VitaleError/legacyVitale1(atr:)`` or ``VitaleError/notAVitaleCard(atr:)`` without sending an
-    /// APDU when the ATR is not a Vitale 2; otherwise any failure (card removed, mute card, status word,
-    /// corrupted file, invalid NIR, files that disagree) throws and nothing is returned.
+    /// Throws ``VitaleError/legacyVitale1(atr:)`` or ``VitaleError/notAVitaleCard(atr:reason:)`` without sending
+    /// an APDU when the ATR is not a Vitale 2, and ``VitaleError/notAVitaleCard(atr:reason:)`` too for a card with
+    /// a Vitale 2 ATR that has no master file, or neither the identity file nor the VITALE application (it answers
+    /// `6A82`, `6D00`, `6E00`…: ``StatusWord/isNotFoundOrNotSupported``); otherwise any failure (card removed, mute
+    /// card, status word, corrupted file, invalid NIR, files that disagree) throws and nothing is returned.
     public func read(from channel: some CardChannel, atr: [UInt8]) async throws(VitaleError) -> VitaleCard {
+        let hex = Hex.encode(atr, separator: " ")
         switch VitaleGeneration(atr: atr) {
         case .vitale2: break
-        case .vitale1: throw .legacyVitale1(atr: Hex.encode(atr, separator: " "))
-        case .notVitale: throw .notAVitaleCard(atr: Hex.encode(atr, separator: " "))
+        case .vitale1: throw .legacyVitale1(atr: hex)
+        case .notVitale: throw .notAVitaleCard(atr: hex)
         }
-        let files = try await readFiles(from: channel)
+        let files: Files
+        do {
+            files = try await readFiles(from: channel)
+        } catch {
+            if case .notAVitaleCard(_, let reason) = error { throw .notAVitaleCard(atr: hex, reason: reason) }
+            throw error
+        }
         return try VitaleDecoder.decode(atr: atr, identity: files.identity, nir: files.nir, rights: files.rights)
     }
 

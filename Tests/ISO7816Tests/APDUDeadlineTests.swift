@@ -10,6 +10,7 @@ enum ExchangeTestError: CardExchangeError, Hashable {
     case readerUnavailable(step: String, detail: String)
     case serviceUnavailable(step: String, detail: String)
     case transport(step: String, detail: String)
+    case cardReset(step: String)
     case decoder(String)
 }
 
@@ -85,6 +86,8 @@ struct APDUDeadlineTests {
         #expect(service == .serviceUnavailable(step: "READ", detail: "transport says serviceUnavailable"))
         let reader: ExchangeTestError = mapExchangeError(Failure(transportFailure: .readerUnavailable), step: "READ")
         #expect(reader == .readerUnavailable(step: "READ", detail: "transport says readerUnavailable"))
+        let reset: ExchangeTestError = mapExchangeError(Failure(transportFailure: .cardReset), step: "READ")
+        #expect(reset == .cardReset(step: "READ"))
     }
 
     @Test func errorsOfTheBodyAndOfTheTransportKeepTheirMeaning() async throws {

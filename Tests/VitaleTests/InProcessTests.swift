@@ -151,6 +151,34 @@ struct InProcessTests {
         }
     }
 
+    /// A carte Vitale whose identity file is missing (`6A82`) but whose VITALE application answers is a damaged
+    /// carte Vitale (unexpected status, exit 1 for `vitale`), not a foreign card: the probe SELECT tells them apart.
+    @Test func missingIdentityFileOnACarteVitaleIsNotForeign() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("single-insured.json"))
+        let probe = ProbeChannel(c, failure: .statusAfter(1, 0x6A82))
+        await #expect {
+            try await VitaleReader().read(from: probe, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.unexpectedStatus(.fileNotFound, let step) = error else { return false }
+            return step == "READ BINARY \(VitaleFile.identity)"
+        }
+        #expect(probe.count == 3)  // SELECT MF, READ BINARY identity, SELECT VITALE (the probe)
+    }
+
+    /// A card with a Vitale 2 ATR that knows no SELECT (`6D00`) is not a carte Vitale, and nothing more is sent.
+    @Test func cardWithAVitaleATRWithoutTheFilesIsNotACarteVitale() async throws {
+        let c = EmulatedCard(image: try Fixtures.image("single-insured.json"))
+        let probe = ProbeChannel(c, failure: .statusAfter(0, 0x6D00))
+        await #expect {
+            try await VitaleReader().read(from: probe, atr: c.atr)
+        } throws: { error in
+            guard case VitaleError.notAVitaleCard(_, let reason?) = error else { return false }
+            return reason == "no master file (SELECT MF answered 6D00, instruction code not supported or invalid)"
+                && "\(error)".hasPrefix("not a carte Vitale (ATR 3B 75 13")
+        }
+        #expect(probe.count == 1)
+    }
+
     // MARK: CPS
 
     @Test(arguments: Fixtures.cpsNames)

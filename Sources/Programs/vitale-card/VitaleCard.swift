@@ -14,7 +14,7 @@ struct VitaleCard: ParsableCommand {
         discussion: """
             The card stays in the slot until the program ends. Control commands, one per line on standard input \
             (each answered with a line starting with "ok" or "error"):
-              status                 the slot's state: card, connection, APDUs answered, faults
+              status                 the slot's state: card, connection, APDUs answered, an APDU held, resets, faults
               remove                 take the card out
               insert [IMAGE]         put the card back (or another image) in the slot
               swap IMAGE             remove the card and insert another image
@@ -66,7 +66,7 @@ struct VitaleCard: ParsableCommand {
                 case ("status", 1):
                     let s = slot.status
                     Self.say("ok card=\(s.isCardPresent ? current.name : "none") connected=\(s.isConnected) apdus=\(s.apdusSinceInsertion) "
-                        + "connections=\(s.connections) faults=\(s.faults.map(\.description).joined(separator: "; "))")
+                        + "connections=\(s.connections) holding=\(s.isHoldingAPDU) resets=\(s.powerControls) faults=\(s.faults.map(\.description).joined(separator: "; "))")
                 case ("remove", 1):
                     slot.remove()
                     Self.say("ok removed")

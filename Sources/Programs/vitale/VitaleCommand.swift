@@ -36,7 +36,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .pcscdNotRunning: return "pcscd is not running (start it: Hardware/pcscd-ctl start)"
         case .noReader: return "no reader (or no reader with the --reader name)"
         case .noCard: return "no card in the reader"
-        case .wrongCard: return "not a carte Vitale (`vitale cps`: not a CPS)"
+        case .wrongCard: return "not a carte Vitale (`vitale cps`: not a CPS): a card of another kind, from its ATR or its answer to SELECT"
         case .legacyVitale1: return "legacy Vitale 1 card, not supported"
         case .cardRemoved: return "card removed during the read"
         case .pinRefused: return "`vitale cps --pin-stdin`: wrong or blocked PIN"
